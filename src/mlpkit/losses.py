@@ -1,0 +1,175 @@
+"""Cost functions, their gradients, and the fused output-layer errors that make learning fast.
+
+All costs are per-example sums over the output units, averaged over the examples of a batch
+(Nielsen's C = (1/n) sum_x C_x; Ng's J = (1/m) sum_i L(yhat_i, y_i)).
+
+Each cost gets both the output layer's pre-activation ``z`` and its activation ``a`` (network2's
+``fn(a, y)`` / ``delta(z, a, y)`` pair), so it can evaluate itself in the stable form: from logits where
+a logarithm of a probability is needed (no log(0), no overflow), from ``a`` elsewhere.
+
+``delta`` is the output error dL/dz of the last layer, already divided by the batch size ``m``:
+- quadratic, any output activation g:  (a - y) g'(z)                       Nielsen eq. (BP1) with (6)
+- binary cross-entropy over sigmoid:   a - y  (the sigma' cancels)        Nielsen eq. (66)
+- categorical cross-entropy (log-likelihood) over softmax:  a - y          Nielsen eq. (81)-(84); Ng
+When the output activation is not the one the cancellation needs, the error is formed the long way,
+dL/da then through g', which is slower but still exact.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from .activations import ActivationFunction, Sigmoid, Softmax
+
+_TINY = 1e-12
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    """log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|)."""
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+class Loss:
+    """Base class: ``value`` (mean cost), ``delta`` (dL/dz / m), ``check_output`` (compatibility)."""
+
+    name: str = ""
+    #: output activation classes for which dL/dz = a - y exactly
+    fused_with: tuple[type[ActivationFunction], ...] = ()
+    #: the output layer's activation, set by ``bind``
+    activation: ActivationFunction | None = None
+
+    def per_example(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Cost of each example (shape (m,))."""
+        raise NotImplementedError
+
+    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
+        """Mean cost over the batch."""
+        return float(np.mean(self.per_example(z, a, y)))
+
+    def grad_output(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """dC_x/da for each example (not averaged)."""
+        raise NotImplementedError
+
+    def bind(self, activation: ActivationFunction) -> Loss:
+        """Return a copy of this cost attached to the output activation; raise if they do not fit."""
+        self.check_output(activation)
+        bound = copy.copy(self)
+        bound.activation = activation
+        return bound
+
+    def delta(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Output error dL/dz of the batch mean cost, i.e. per-example dC_x/dz divided by m, into ``out``."""
+        inv_m = 1.0 / a.shape[0]
+        activation = self.activation
+        if isinstance(activation, self.fused_with):
+            np.subtract(a, y, out=out)
+            out *= inv_m
+            return out
+        grad = self.grad_output(a, y)
+        grad *= inv_m
+        return activation.backward(grad, a, out)
+
+    def check_output(self, activation: ActivationFunction) -> None:
+        """Raise ValueError when this cost cannot be used on top of ``activation``."""
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Quadratic(Loss):
+    """Quadratic cost C_x = 1/2 ||y - a||^2 (Nielsen eq. (6)); works with any output activation."""
+
+    name = "quadratic"
+
+    def per_example(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        diff = a - y
+        return 0.5 * np.einsum("ij,ij->i", diff, diff)
+
+    def grad_output(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return a - y
+
+
+class BinaryCrossEntropy(Loss):
+    """Cross-entropy C_x = -sum_j [y_j ln a_j + (1 - y_j) ln(1 - a_j)] (Nielsen eq. (57)/(63); network2's
+    CrossEntropyCost). Needs outputs in (0, 1): sigmoid (fused, evaluated from logits as
+    y softplus(-z) + (1 - y) softplus(z)) or softmax (evaluated from ``a``, clipped away from 0 and 1).
+    """
+
+    name = "binary_crossentropy"
+    fused_with = (Sigmoid,)
+
+    def per_example(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if isinstance(self.activation, Sigmoid):
+            terms = y * _softplus(-z) + (1.0 - y) * _softplus(z)
+        else:
+            clipped = np.clip(a, _TINY, 1.0 - _TINY)
+            terms = -(y * np.log(clipped) + (1.0 - y) * np.log1p(-clipped))
+        return terms.sum(axis=1)
+
+    def grad_output(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        clipped = np.clip(a, _TINY, 1.0 - _TINY)
+        return (clipped - y) / (clipped * (1.0 - clipped))
+
+    def check_output(self, activation: ActivationFunction) -> None:
+        if not isinstance(activation, (Sigmoid, Softmax)):
+            raise ValueError(
+                f"binary_crossentropy needs outputs in (0, 1): use a sigmoid (or softmax) output layer, "
+                f"not {activation.name}"
+            )
+
+
+class CategoricalCrossEntropy(Loss):
+    """Log-likelihood / categorical cross-entropy C_x = -sum_j y_j ln a_j over a softmax output
+    (Nielsen eq. (80) with one-hot y; Ng: L(yhat, y) = -sum_j y_j log yhat_j), evaluated from logits as
+    -sum_j y_j (z_j - logsumexp(z)), so that a probability that underflows to 0 never gives log(0).
+    """
+
+    name = "categorical_crossentropy"
+    fused_with = (Softmax,)
+
+    def per_example(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        shift = z.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(z - shift).sum(axis=1, keepdims=True)) + shift
+        return -np.einsum("ij,ij->i", y, z - log_norm)
+
+    def grad_output(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return -y / np.maximum(a, _TINY)
+
+    def check_output(self, activation: ActivationFunction) -> None:
+        if not isinstance(activation, Softmax):
+            raise ValueError(
+                f"categorical_crossentropy needs a softmax output layer, not {activation.name}; "
+                "use binary_crossentropy for sigmoid outputs"
+            )
+
+
+_LOSSES: dict[str, type[Loss]] = {
+    "quadratic": Quadratic,
+    "binary_crossentropy": BinaryCrossEntropy,
+    "cross_entropy": BinaryCrossEntropy,  # Nielsen's CrossEntropyCost
+    "bce": BinaryCrossEntropy,
+    "categorical_crossentropy": CategoricalCrossEntropy,
+    "log_likelihood": CategoricalCrossEntropy,  # Nielsen ch.3 "softmax + log-likelihood"
+    "softmax_crossentropy": CategoricalCrossEntropy,
+    "cce": CategoricalCrossEntropy,
+}
+LOSS_NAMES = tuple(_LOSSES)
+
+
+def get_loss(spec: str | dict | Loss) -> Loss:
+    """Build a cost from a name (see ``LOSS_NAMES``), a config dict or an instance."""
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, dict):
+        spec = spec.get("name", "")
+    if not isinstance(spec, str):
+        raise TypeError(f"loss must be a name or a Loss instance, got {spec!r}")
+    key = spec.lower().replace("-", "_")
+    if key not in _LOSSES:
+        raise ValueError(f"unknown loss {spec!r}; expected one of {', '.join(LOSS_NAMES)}")
+    return _LOSSES[key]()

@@ -1,0 +1,414 @@
+"""The Network: an ordered stack of layers plus a cost, trained by backpropagation.
+
+Backpropagation (Nielsen ch.2 BP1-BP4, written for a batch of rows; Ng week 1 "backward propagation"):
+the cost gives the output error dL/dz^L (fused to a - y where it cancels, see ``mlpkit.losses``), every
+layer turns the error at its output into its parameter gradients and the error at its input, and the
+regularizer adds its term to the weight gradients. All gradients are those of the *mean* cost over the
+mini-batch, so an optimizer step is w <- w - eta * grad exactly as in Nielsen eq. (20)-(21).
+
+All parameters of all layers live in one flat vector (and all gradients in another); each layer's
+``params`` are reshaped views into it. The regularized weights come first, so weight decay over the
+whole network is a single vectorized operation, and so is every optimizer update.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .activations import Identity, Sigmoid, Softmax
+from .layers import Dense, Layer, layer_from_config
+from .losses import Loss, get_loss
+from .regularizers import Regularizer, get_regularizer
+from .validation import check_features, check_positive_int, check_targets, resolve_dtype
+
+if TYPE_CHECKING:
+    from .callbacks import Callback
+    from .optimizers import Optimizer
+    from .schedules import Schedule
+    from .training import History
+
+#: rows per forward pass when predicting or evaluating; bounds memory on large inputs
+INFERENCE_CHUNK = 2048
+
+
+def _default_loss_for(activation_name: str) -> str:
+    return {"softmax": "categorical_crossentropy", "sigmoid": "binary_crossentropy"}.get(activation_name, "quadratic")
+
+
+class Network:
+    """A feed-forward network of fully-connected layers.
+
+    Two ways to build one::
+
+        Network([784, 30, 10])                                  # sizes, like network2.Network(sizes)
+        Network([Dense(100, "relu"), Dense(10, "softmax")], input_dim=784)
+
+    Args:
+        layers: either layer sizes ``[n_in, hidden..., n_out]`` or a sequence of :class:`Layer` objects.
+        loss: cost name or :class:`~mlpkit.losses.Loss`; by default categorical cross-entropy for a softmax
+            output, binary cross-entropy for a sigmoid output, quadratic otherwise.
+        activation: hidden-layer activation when ``layers`` are sizes (default ``"sigmoid"``, as the book).
+        output_activation: output activation when ``layers`` are sizes (default ``"softmax"``).
+        init: weight initializer when ``layers`` are sizes (default ``"default"``: N(0, 1/n_in), Nielsen).
+        regularizer: ``L2(lmbda)``, ``L1(lmbda)`` or None. Part of the model: the reported cost includes it.
+        input_dim: number of input features (taken from ``layers[0]`` when sizes are given).
+        dtype: ``"float32"`` (default, fast) or ``"float64"`` (gradient checks, oracle tests).
+        seed: seed of the initialization; the same seed gives bit-identical weights.
+    """
+
+    def __init__(self, layers: Sequence[int] | Sequence[Layer], *, loss: str | Loss | None = None,
+                 activation: str = "sigmoid", output_activation: str = "softmax", init: str = "default",
+                 regularizer: Regularizer | dict | None = None, input_dim: int | None = None,
+                 dtype: Any = "float32", seed: int | None = None) -> None:
+        self.dtype = resolve_dtype(dtype)
+        layer_list, input_dim = self._layer_list(layers, activation, output_activation, init, input_dim)
+        self.layers: list[Layer] = layer_list
+        self.input_dim = input_dim
+        self.seed = seed
+        rng = np.random.default_rng(seed)
+        width = input_dim
+        for i, layer in enumerate(self.layers):
+            try:
+                width = layer.build(width, rng, self.dtype)
+            except ValueError as exc:
+                raise ValueError(f"layers[{i}] ({type(layer).__name__}): {exc}") from exc
+        self.output_dim = width
+
+        output = self.layers[-1].activation_fn
+        if output is None:
+            raise ValueError(
+                f"the last layer must produce the network's output (a Dense or Activation layer), "
+                f"got {type(self.layers[-1]).__name__}"
+            )
+        self.loss: Loss = get_loss(loss if loss is not None else _default_loss_for(output.name)).bind(output)
+        if isinstance(self.layers[-1], Dense):
+            self.layers[-1].keep_preactivation = True
+        self.regularizer = get_regularizer(regularizer)
+        self._pack_parameters()
+        self.stop_training = False
+        self.training_rng = None
+
+    # ------------------------------------------------------------------------------------------- build
+    @staticmethod
+    def _layer_list(layers: Sequence, activation: str, output_activation: str, init: str,
+                    input_dim: int | None) -> tuple[list[Layer], int]:
+        if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or len(layers) == 0:
+            raise TypeError("layers must be a non-empty list of layer sizes or of Layer objects")
+        if all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in layers):
+            sizes = [check_positive_int(s, f"layers[{i}]") for i, s in enumerate(layers)]
+            if len(sizes) < 2:
+                raise ValueError(f"layer sizes need at least an input and an output size, got {list(layers)}")
+            if input_dim is not None and input_dim != sizes[0]:
+                raise ValueError(f"input_dim={input_dim} disagrees with the first layer size {sizes[0]}")
+            built: list[Layer] = [Dense(n, activation, init=init) for n in sizes[1:-1]]
+            built.append(Dense(sizes[-1], output_activation, init=init))
+            return built, sizes[0]
+        if not all(isinstance(layer, Layer) for layer in layers):
+            kinds = sorted({type(x).__name__ for x in layers})
+            raise TypeError(f"layers must be all ints (sizes) or all Layer objects, got a mix of {kinds}")
+        if len({id(layer) for layer in layers}) != len(layers):
+            raise ValueError("the same Layer object appears twice in layers; create a new one for each place")
+        first = layers[0]
+        declared = getattr(first, "input_dim", None)
+        if input_dim is None:
+            input_dim = declared
+        if input_dim is None:
+            raise ValueError("the network needs input_dim=... (or input_dim on its first layer)")
+        return [copy.deepcopy(layer) if layer.params else layer for layer in layers], \
+            check_positive_int(input_dim, "input_dim")
+
+    def _pack_parameters(self) -> None:
+        """Move every parameter into one flat vector (regularized weights first) and rebind the layers'
+        ``params``/``grads`` to views of it."""
+        entries = [(layer, name) for layer in self.layers for name in layer.params]
+        entries.sort(key=lambda e: e[1] not in e[0].decayed)  # stable: decayed weights first, in layer order
+        total = sum(layer.params[name].size for layer, name in entries)
+        self._flat_params = np.zeros(total, dtype=self.dtype)
+        self._flat_grads = np.zeros(total, dtype=self.dtype)
+        offset = 0
+        n_decayed = 0
+        self._decayed_ranges: list[tuple[Layer, int, int]] = []
+        for layer, name in entries:
+            value = layer.params[name]
+            view = self._flat_params[offset:offset + value.size].reshape(value.shape)
+            view[...] = value
+            layer.params[name] = view
+            layer.grads[name] = self._flat_grads[offset:offset + value.size].reshape(value.shape)
+            if name in layer.decayed:
+                self._decayed_ranges.append((layer, offset, offset + value.size))
+                n_decayed = offset + value.size
+            offset += value.size
+        self._n_decayed = n_decayed
+        trainable = [i for i, layer in enumerate(self.layers) if layer.params]
+        self._first_trainable = trainable[0] if trainable else len(self.layers)
+
+    # -------------------------------------------------------------------------------------- properties
+    @property
+    def training_rng(self) -> np.random.Generator | None:
+        """The training loop's Generator while fit() runs; setting it hands it to every layer (``layer.rng``),
+        so layers with randomness (dropout) draw from it."""
+        return self._training_rng
+
+    @training_rng.setter
+    def training_rng(self, rng: np.random.Generator | None) -> None:
+        self._training_rng = rng
+        for layer in self.layers:
+            layer.rng = rng
+
+    @property
+    def flat_parameters(self) -> np.ndarray:
+        """All parameters as one vector (a live view: writing to it changes the network)."""
+        return self._flat_params
+
+    @property
+    def flat_gradients(self) -> np.ndarray:
+        """All gradients of the last backward pass, laid out like ``flat_parameters``."""
+        return self._flat_grads
+
+    @property
+    def decayed_parameters(self) -> np.ndarray:
+        """The regularized part of ``flat_parameters`` (every layer's weights, no biases)."""
+        return self._flat_params[:self._n_decayed]
+
+    @property
+    def n_params(self) -> int:
+        return int(self._flat_params.size)
+
+    @property
+    def output_activation(self) -> str:
+        return self.loss.activation.name
+
+    @property
+    def is_classifier(self) -> bool:
+        """True when outputs are class probabilities (softmax or sigmoid output layer)."""
+        return isinstance(self.loss.activation, (Softmax, Sigmoid))
+
+    @property
+    def sizes(self) -> list[int]:
+        """Input size followed by the width of every layer."""
+        return [self.input_dim] + [layer.n_out for layer in self.layers]
+
+    def named_parameters(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(``"layers.<i>.<name>"``, array view) for every parameter, in layer order."""
+        for i, layer in enumerate(self.layers):
+            for name, value in layer.params.items():
+                yield f"layers.{i}.{name}", value
+
+    def named_gradients(self) -> Iterator[tuple[str, np.ndarray]]:
+        for i, layer in enumerate(self.layers):
+            for name, value in layer.grads.items():
+                yield f"layers.{i}.{name}", value
+
+    def named_states(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Non-trainable arrays (e.g. BatchNorm running statistics) as ``"layers.<i>.state.<name>"``."""
+        for i, layer in enumerate(self.layers):
+            for name, value in layer.state.items():
+                yield f"layers.{i}.state.{name}", value
+
+    # ------------------------------------------------------------------------------------ computation
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """Output activations for a batch (trusted input; the returned array is reused by the next call)."""
+        out = X
+        for layer in self.layers:
+            out = layer.forward(out, training)
+        return out
+
+    def backward(self, delta: np.ndarray) -> None:
+        """Backpropagate the output error dL/dz (of the mean batch cost) and fill every layer's grads."""
+        grad = delta
+        for i in range(len(self.layers) - 1, self._first_trainable - 1, -1):
+            grad = self.layers[i].backward(grad, preactivation=i == len(self.layers) - 1,
+                                           need_input_grad=i > self._first_trainable)
+
+    def _regularized_ranges(self) -> list[tuple[Regularizer, int, int]]:
+        """(regularizer, start, stop) over the decayed weights: each layer's own regularizer, else the
+        network's; neighbouring layers with the same one form one range (one range without per-layer ones)."""
+        ranges: list[tuple[Regularizer, int, int]] = []
+        for layer, start, stop in self._decayed_ranges:
+            reg = layer.regularizer if layer.regularizer is not None else self.regularizer
+            if reg is None:
+                continue
+            if ranges and ranges[-1][0] is reg and ranges[-1][2] == start:
+                start = ranges.pop()[1]
+            ranges.append((reg, start, stop))
+        return ranges
+
+    def _penalty(self, n: int, float64: bool = False) -> float:
+        """Sum of the weight penalties (global and per-layer) with training-set size n."""
+        total = 0.0
+        for reg, start, stop in self._regularized_ranges():
+            weights = self._flat_params[start:stop]
+            total += reg.penalty(weights.astype(np.float64) if float64 else weights, n)
+        return total
+
+    def compute_gradients(self, X: np.ndarray, Y: np.ndarray, n_train: int | None = None) -> np.ndarray:
+        """Forward + backward on one batch; return the flat gradient of the regularized mean cost.
+
+        ``n_train`` is the training-set size used by the regularizer (Nielsen's n); default ``len(X)``.
+        """
+        output = self.forward(X, training=True)
+        delta = self.layers[-1]._buffer("delta", output.shape, output.dtype)
+        self.loss.delta(None, output, Y, out=delta)
+        self.backward(delta)
+        for reg, start, stop in self._regularized_ranges():
+            reg.add_gradient(self._flat_params[start:stop], self._flat_grads[start:stop], n_train or X.shape[0])
+        return self._flat_grads
+
+    def train_batch(self, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer, n_train: int) -> None:
+        """One step of mini-batch gradient descent on a trusted batch."""
+        self.compute_gradients(X, Y, n_train)
+        optimizer.step(self._flat_params, self._flat_grads)
+
+    def objective(self, X: np.ndarray, Y: np.ndarray, n_train: int | None = None) -> float:
+        """The quantity ``compute_gradients`` differentiates: mean batch cost in training mode plus the
+        penalty with n = ``n_train`` (default len(X)). Used by the gradient check."""
+        a = self.forward(X, training=True)
+        return self.loss.value(self._logits(), a, Y) + self._penalty(n_train or X.shape[0])
+
+    def _logits(self) -> np.ndarray | None:
+        return self.layers[-1].preactivation
+
+    def _predict_raw(self, X: np.ndarray) -> np.ndarray:
+        out = np.empty((X.shape[0], self.output_dim), dtype=self.dtype)
+        for start in range(0, X.shape[0], INFERENCE_CHUNK):
+            out[start:start + INFERENCE_CHUNK] = self.forward(X[start:start + INFERENCE_CHUNK], False)
+        return out
+
+    def _metrics(self, X: np.ndarray, Y: np.ndarray, n_reg: int | None = None) -> dict[str, float]:
+        """Cost and (for classifiers) accuracy on trusted arrays, in one pass."""
+        total = 0.0
+        correct = 0
+        for start in range(0, X.shape[0], INFERENCE_CHUNK):
+            xb, yb = X[start:start + INFERENCE_CHUNK], Y[start:start + INFERENCE_CHUNK]
+            a = self.forward(xb, False)
+            total += float(self.loss.per_example(self._logits(), a, yb).sum())
+            if self.is_classifier:
+                correct += int(np.count_nonzero(self._classes(a) == self._classes(yb)))
+        metrics = {"loss": total / X.shape[0] + self._penalty(n_reg or X.shape[0], float64=True)}
+        if self.is_classifier:
+            metrics["accuracy"] = correct / X.shape[0]
+        return metrics
+
+    def _classes(self, outputs: np.ndarray) -> np.ndarray:
+        if outputs.shape[1] == 1:
+            return (outputs[:, 0] > 0.5).astype(np.int64)
+        return outputs.argmax(axis=1)
+
+    # ------------------------------------------------------------------------------------- public API
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Output activations for ``X`` of shape (m, n_features): class probabilities for a softmax output."""
+        X = check_features(X, "X", n_features=self.input_dim, dtype=self.dtype)
+        return self._predict_raw(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels (int) for a classifier: argmax of the outputs, or output > 0.5 for a single sigmoid;
+        the raw outputs for a regression network."""
+        outputs = self.predict_proba(X)
+        return self._classes(outputs) if self.is_classifier else outputs
+
+    def evaluate(self, X: Any, y: Any) -> dict[str, float]:
+        """``{"loss": ..., "accuracy": ...}`` on (X, y); y as integer classes or one-hot/target rows.
+
+        The loss includes the regularization term computed with n = len(X) (network2's total_cost).
+        Accuracy is reported for classifiers only.
+        """
+        X = check_features(X, "X", n_features=self.input_dim, dtype=self.dtype)
+        Y = check_targets(y, X.shape[0], self.output_dim, "y", dtype=self.dtype)
+        return self._metrics(X, Y)
+
+    def adapt(self, X: Any, *, only_new: bool = False) -> None:
+        """Fit the statistics of the input-normalization layers (:class:`~mlpkit.layers.Standardize`) that
+        come before the first trainable layer on the training inputs ``X`` (each sees ``X`` as transformed
+        by the layers before it). ``fit`` calls this with ``only_new=True``: layers already adapted (or
+        loaded) keep their statistics."""
+        out = check_features(X, "X", n_features=self.input_dim, dtype=self.dtype)
+        for layer in self.layers[:self._first_trainable]:
+            if hasattr(layer, "adapt") and not (only_new and layer.adapted):
+                layer.adapt(out)
+            out = layer.forward(out, False)
+
+    def fit(self, X: Any, y: Any, *, epochs: int = 30, batch_size: int = 10,
+            optimizer: str | Optimizer = "sgd", learning_rate: float | None = None,
+            validation_data: tuple[Any, Any] | None = None, callbacks: Sequence[Callback] = (),
+            seed: int | None = None, shuffle: bool = True, monitor_training: bool = True,
+            verbose: int = 1, history_file: str | Path | None = None,
+            schedule: Schedule | Callable | None = None) -> History:
+        """Train with mini-batch gradient descent; see :func:`mlpkit.training.fit` for every argument."""
+        from .training import fit
+
+        return fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
+                   learning_rate=learning_rate, validation_data=validation_data, callbacks=callbacks,
+                   seed=seed, shuffle=shuffle, monitor_training=monitor_training, verbose=verbose,
+                   history_file=history_file, schedule=schedule)
+
+    # --------------------------------------------------------------------------- weights and copies
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and state array, keyed ``layers.<i>.<name>``."""
+        weights = {name: value.copy() for name, value in self.named_parameters()}
+        weights.update({name: value.copy() for name, value in self.named_states()})
+        return weights
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Load arrays from ``get_weights()`` output; every key must be present with the right shape."""
+        expected = dict(self.named_parameters())
+        expected.update(self.named_states())
+        missing = sorted(set(expected) - set(weights))
+        unexpected = sorted(set(weights) - set(expected))
+        if missing or unexpected:
+            raise ValueError(f"weights do not fit this network: missing {missing}, unexpected {unexpected}")
+        for name, target in expected.items():
+            value = np.asarray(weights[name])
+            if value.shape != target.shape:
+                raise ValueError(f"{name} has shape {value.shape}, the network expects {target.shape}")
+            target[...] = value
+
+    def get_config(self) -> dict:
+        """Everything needed to rebuild this architecture (no weights)."""
+        return {
+            "input_dim": self.input_dim,
+            "layers": [layer.get_config() for layer in self.layers],
+            "loss": self.loss.get_config(),
+            "regularizer": None if self.regularizer is None else self.regularizer.get_config(),
+            "dtype": self.dtype.name,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, dtype: Any = None) -> Network:
+        """Build an untrained network from ``get_config()`` output (weights must be set afterwards)."""
+        layers = [layer_from_config(c) for c in config["layers"]]
+        return cls(layers, loss=config["loss"]["name"], regularizer=config.get("regularizer"),
+                   input_dim=config["input_dim"], dtype=dtype or config.get("dtype", "float32"), seed=0)
+
+    def astype(self, dtype: Any) -> Network:
+        """A copy of this network with parameters in ``dtype`` (e.g. float64 for a gradient check)."""
+        other = Network.from_config(self.get_config(), dtype=dtype)
+        other.set_weights(self.get_weights())
+        return other
+
+    def copy(self) -> Network:
+        return self.astype(self.dtype)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model to one safe file (zip of JSON config + .npz arrays; no pickle), atomically."""
+        from .serialization import save_network
+
+        return save_network(self, path)
+
+    def summary(self) -> str:
+        """A table of the layers, their output sizes and parameter counts."""
+        lines = [f"{'layer':<28}{'output':>10}{'params':>12}"]
+        for i, layer in enumerate(self.layers):
+            act = layer.activation_fn
+            label = f"{i}: {type(layer).__name__}" + (f"({act.name})" if act and not isinstance(act, Identity) else "")
+            lines.append(f"{label:<28}{layer.n_out:>10}{sum(p.size for p in layer.params.values()):>12}")
+        lines.append(f"cost: {self.loss.name}   regularizer: {self.regularizer}   dtype: {self.dtype.name}   "
+                     f"parameters: {self.n_params}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Network(sizes={self.sizes}, output={self.output_activation}, loss={self.loss.name!r})"

@@ -1,0 +1,159 @@
+"""Safe model files: one zip holding ``config.json`` (architecture, cost, dtype, metadata) and
+``arrays.npz`` (parameters and states), with no pickle anywhere.
+
+Loading a file from a stranger is safe: the JSON is parsed as data, layer types come from a fixed
+registry, arrays are read with ``allow_pickle=False``, and every array name, shape and dtype is checked
+against the configuration before any of it is used. Sizes are checked before decompression, so a
+crafted file cannot make the loader allocate more than the model it claims to be.
+Saving is atomic: the file is written under a temporary name in the target directory and renamed
+over the target only when complete.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .network import Network
+
+FORMAT_NAME = "mlpkit-model"
+FORMAT_VERSION = 1
+CONFIG_ENTRY = "config.json"
+ARRAYS_ENTRY = "arrays.npz"
+_MAX_CONFIG_BYTES = 16 * 1024 * 1024
+_ARRAY_OVERHEAD_BYTES = 1024 * 1024  # npz/npy headers on top of the raw array bytes
+_MAX_PARAMETERS = 2_000_000_000
+
+
+class ModelFileError(ValueError):
+    """A model file is missing, not an mlpkit model, corrupt, or does not match its own configuration."""
+
+
+def save_network(network: Network, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
+    """Save ``network`` to ``path`` atomically. ``metadata`` (JSON-serializable) is stored alongside."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save the model to {path}: it is a directory")
+    config = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "network": network.get_config(),
+        "metadata": metadata or {},
+    }
+    try:
+        config_text = json.dumps(config, indent=2, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"metadata must be JSON-serializable (no NaN): {exc}") from exc
+    arrays = io.BytesIO()
+    np.savez(arrays, **network.get_weights())
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(CONFIG_ENTRY, config_text)
+                archive.writestr(ARRAYS_ENTRY, arrays.getvalue())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_network(path: str | Path) -> Network:
+    """Load a model saved by :func:`save_network` / ``Network.save``; refuse anything that does not check."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not an mlpkit model file (expected a zip archive)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = {info.filename: info for info in archive.infolist()}
+            if set(infos) != {CONFIG_ENTRY, ARRAYS_ENTRY}:
+                raise ModelFileError(
+                    f"{path} is not an mlpkit model file: expected entries {CONFIG_ENTRY} and {ARRAYS_ENTRY}, "
+                    f"found {sorted(infos)}"
+                )
+            if infos[CONFIG_ENTRY].file_size > _MAX_CONFIG_BYTES:
+                raise ModelFileError(f"{path}: {CONFIG_ENTRY} is implausibly large")
+            config = _parse_config(archive.read(CONFIG_ENTRY), path)
+            network = _build_network(config["network"], path)
+            expected = dict(network.named_parameters())
+            expected.update(network.named_states())
+            limit = sum(a.nbytes for a in expected.values()) + _ARRAY_OVERHEAD_BYTES
+            if infos[ARRAYS_ENTRY].file_size > limit:
+                raise ModelFileError(f"{path}: {ARRAYS_ENTRY} is larger than the model its config describes")
+            raw = archive.read(ARRAYS_ENTRY)
+    except zipfile.BadZipFile as exc:
+        raise ModelFileError(f"{path} is a corrupt zip archive: {exc}") from exc
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as inner:
+            if sum(info.file_size for info in inner.infolist()) > limit:
+                raise ModelFileError(f"{path}: the arrays unpack to more than the model its config describes")
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(f"{path}: cannot read the arrays safely: {exc}") from exc
+    missing = sorted(set(expected) - set(arrays))
+    unexpected = sorted(set(arrays) - set(expected))
+    if missing or unexpected:
+        raise ModelFileError(f"{path}: arrays do not match the configuration: missing {missing}, "
+                             f"unexpected {unexpected}")
+    for name, target in expected.items():
+        value = arrays[name]
+        if value.shape != target.shape or value.dtype != target.dtype:
+            raise ModelFileError(f"{path}: array {name} is {value.dtype}{list(value.shape)}, the configuration "
+                                 f"needs {target.dtype}{list(target.shape)}")
+    network.set_weights(arrays)
+    network.metadata = config.get("metadata", {})
+    return network
+
+
+def _parse_config(text: bytes, path: Path) -> dict[str, Any]:
+    try:
+        config = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: {CONFIG_ENTRY} is not valid JSON: {exc}") from exc
+    if not isinstance(config, dict) or config.get("format") != FORMAT_NAME:
+        raise ModelFileError(f"{path} is not an mlpkit model file (format field is not {FORMAT_NAME!r})")
+    version = config.get("format_version")
+    if not isinstance(version, int) or version < 1 or version > FORMAT_VERSION:
+        raise ModelFileError(f"{path} has model format version {version!r}; this mlpkit reads versions "
+                             f"1..{FORMAT_VERSION} (upgrade mlpkit to read newer files)")
+    network = config.get("network")
+    if not isinstance(network, dict) or not isinstance(network.get("layers"), list):
+        raise ModelFileError(f"{path}: {CONFIG_ENTRY} has no valid 'network' section")
+    if not isinstance(config.get("metadata", {}), dict):
+        raise ModelFileError(f"{path}: metadata must be a JSON object")
+    return config
+
+
+def _build_network(network_config: dict[str, Any], path: Path) -> Network:
+    """Build the (untrained) network a configuration describes, after bounding its size from the config
+    alone, so that a crafted file cannot make us allocate an absurd model."""
+    try:
+        width = int(network_config["input_dim"])
+        count = 0
+        for layer in network_config["layers"]:
+            units = int(layer.get("units", width)) if isinstance(layer, dict) else width
+            count += (width + 5) * (units + 5)
+            width = units
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"{path}: invalid network configuration: {exc}") from exc
+    if count > _MAX_PARAMETERS:
+        raise ModelFileError(f"{path}: the configuration describes more than {_MAX_PARAMETERS:,} parameters")
+    try:
+        return Network.from_config(network_config)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ModelFileError(f"{path}: invalid network configuration: {exc}") from exc
