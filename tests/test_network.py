@@ -253,3 +253,18 @@ def test_no_numpy_warnings_during_normal_training():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Network([6, 5, 3], activation="relu", seed=0).fit(X, y, epochs=2, verbose=0)
+
+
+@pytest.mark.parametrize("clone", ["deepcopy", "pickle"])
+def test_copies_keep_layers_linked_to_the_flat_vector(clone):
+    import copy
+    import pickle
+
+    X, y = blobs(n=100)
+    net = Network([6, 5, 3], seed=0)
+    other = copy.deepcopy(net) if clone == "deepcopy" else pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(other.flat_parameters, net.flat_parameters)
+    other.fit(X, y, epochs=1, verbose=0)
+    assert np.shares_memory(other.layers[0].params["W"], other.flat_parameters)
+    assert not np.array_equal(other.predict_proba(X), net.predict_proba(X))  # training reached the layers
+    assert not np.shares_memory(other.flat_parameters, net.flat_parameters)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .activations import ACTIVATION_NAMES
+from .datasets.errors import DataFormatError
 from .initializers import INITIALIZERS
 from .losses import LOSS_NAMES
 from .network import Network
@@ -60,7 +61,14 @@ def _load_dataset(args: argparse.Namespace):
         raise UsageError(f"--dataset must be 'digits', 'mnist' or a .csv/.npz file; {path} does not exist")
     if path.suffix.lower() not in (".csv", ".npz"):
         raise UsageError(f"--dataset file must end in .csv or .npz, got {path.name}")
-    return datasets.load_file(path, label_column=args.label_column, seed=args.seed)
+    if path.suffix.lower() == ".csv":
+        whole = datasets.load_csv(path, label_column=args.label_column)
+    else:
+        whole = datasets.load_npz(path)
+    n_classes = len(whole.classes) if whole.classes is not None else int(whole.y.max()) + 1
+    train, validation, test = datasets.split_dataset(whole.X, whole.y, fractions=(0.8, 0.1, 0.1), seed=args.seed,
+                                                     stratify=True)
+    return datasets.Dataset(train=train, validation=validation, test=test, n_classes=n_classes, name=path.name)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return train(args)
     except UsageError as exc:
         parser.exit(2, f"mlpkit: error: {exc}\n")
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, DataFormatError) as exc:  # data that is missing or cannot be read
         parser.exit(2, f"mlpkit: error: {exc}\n")
 
 

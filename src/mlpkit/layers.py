@@ -79,6 +79,17 @@ class Layer:
             cache[key] = buf
         return buf
 
+    def __getstate__(self) -> dict:
+        """Pickle/deepcopy keep the configuration, parameters and state, not the per-batch caches (every
+        attribute whose name starts with an underscore is such a cache, by convention)."""
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        state["preactivation"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.state = {k: np.array(v) for k, v in self.state.items()}  # writable even from a read-only source
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "type")
         return f"{type(self).__name__}({args})"

@@ -119,7 +119,7 @@ class Network:
             input_dim = declared
         if input_dim is None:
             raise ValueError("the network needs input_dim=... (or input_dim on its first layer)")
-        return [copy.deepcopy(layer) if layer.params else layer for layer in layers], \
+        return [copy.deepcopy(layer) if layer.params or layer.state else layer for layer in layers], \
             check_positive_int(input_dim, "input_dim")
 
     def _pack_parameters(self) -> None:
@@ -146,6 +146,12 @@ class Network:
         self._n_decayed = n_decayed
         trainable = [i for i, layer in enumerate(self.layers) if layer.params]
         self._first_trainable = trainable[0] if trainable else len(self.layers)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickling and ``copy.deepcopy`` give each layer array its own memory; link them back into one
+        flat vector (otherwise an optimizer step on the copy would not reach its layers)."""
+        self.__dict__.update(state)
+        self._pack_parameters()
 
     # -------------------------------------------------------------------------------------- properties
     @property
@@ -326,11 +332,16 @@ class Network:
         come before the first trainable layer on the training inputs ``X`` (each sees ``X`` as transformed
         by the layers before it). ``fit`` calls this with ``only_new=True``: layers already adapted (or
         loaded) keep their statistics."""
+        leading = self.layers[:self._first_trainable]
+        pending = [i for i, layer in enumerate(leading) if hasattr(layer, "adapt") and not (only_new and layer.adapted)]
+        if not pending:
+            return
         out = check_features(X, "X", n_features=self.input_dim, dtype=self.dtype)
-        for layer in self.layers[:self._first_trainable]:
-            if hasattr(layer, "adapt") and not (only_new and layer.adapted):
+        for i, layer in enumerate(leading[:pending[-1] + 1]):
+            if i in pending:
                 layer.adapt(out)
-            out = layer.forward(out, False)
+            if i < pending[-1]:
+                out = layer.forward(out, False)
 
     def fit(self, X: Any, y: Any, *, epochs: int = 30, batch_size: int = 10,
             optimizer: str | Optimizer = "sgd", learning_rate: float | None = None,

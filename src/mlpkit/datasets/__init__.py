@@ -1,0 +1,51 @@
+"""Data for mlpkit: MNIST and the embedded 8x8 digits, user CSV/NPZ files, splitting, batching, augmentation.
+
+>>> from mlpkit.datasets import load_digits
+>>> data = load_digits()
+>>> data.train.X.shape, data.n_classes
+((1079, 64), 10)
+"""
+
+from .augment import (
+    Augmenter,
+    Compose,
+    ElasticDistortion,
+    RandomAffine,
+    RandomRotation,
+    RandomShift,
+    expand_with_shifts,
+    shift_images,
+)
+from .containers import Dataset, Split
+from .digits import load_digits
+from .errors import ChecksumError, DataFormatError, DataNotFoundError
+from .idx import IDXFormatError, read_idx, write_idx
+from .mnist import load_mnist
+from .splits import iterate_minibatches, one_hot, split_dataset
+from .user import load_csv, load_npz
+
+__all__ = [
+    "Augmenter",
+    "ChecksumError",
+    "Compose",
+    "DataFormatError",
+    "DataNotFoundError",
+    "Dataset",
+    "ElasticDistortion",
+    "IDXFormatError",
+    "RandomAffine",
+    "RandomRotation",
+    "RandomShift",
+    "Split",
+    "expand_with_shifts",
+    "iterate_minibatches",
+    "load_csv",
+    "load_digits",
+    "load_mnist",
+    "load_npz",
+    "one_hot",
+    "read_idx",
+    "shift_images",
+    "split_dataset",
+    "write_idx",
+]
