@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ._atomic import atomic_write_bytes, zip_bytes
 from .network import Network
 
 FORMAT_NAME = "mlpkit-model"
@@ -54,20 +53,9 @@ def save_network(network: Network, path: str | Path, metadata: dict[str, Any] | 
     arrays = io.BytesIO()
     np.savez(arrays, **network.get_weights())
 
+    data = zip_bytes({CONFIG_ENTRY: config_text, ARRAYS_ENTRY: arrays.getvalue()})
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr(CONFIG_ENTRY, config_text)
-                archive.writestr(ARRAYS_ENTRY, arrays.getvalue())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_bytes(path, data)
 
 
 def load_network(path: str | Path) -> Network:

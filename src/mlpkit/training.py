@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._atomic import atomic_write_bytes
 from .callbacks import Callback, ProgressLogger
 from .optimizers import DEFAULT_LEARNING_RATES, Optimizer, get_optimizer
 from .schedules import Schedule, ScheduleFunction, start_schedule
@@ -68,15 +67,7 @@ class History:
         """Write the history as JSON (atomically: a crash never leaves a half-written file)."""
         path = Path(path)
         text = json.dumps(self.to_dict(), indent=2, default=_json_default)
-        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return atomic_write_bytes(path, text.encode("utf-8"))
 
     @classmethod
     def from_json(cls, path: str | Path) -> History:
@@ -108,9 +99,10 @@ def _resolve_optimizer(optimizer: str | Optimizer, learning_rate: float | None) 
 def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int = 10,
         optimizer: str | Optimizer = "sgd", learning_rate: float | None = None,
         validation_data: tuple[Any, Any] | None = None, callbacks: Sequence[Callback] = (),
-        seed: int | None = None, shuffle: bool = True, monitor_training: bool = True,
+        seed: int | np.random.Generator | None = None, shuffle: bool = True, monitor_training: bool = True,
         verbose: int = 1, history_file: str | Path | None = None,
-        schedule: Schedule | ScheduleFunction | None = None) -> History:
+        schedule: Schedule | ScheduleFunction | None = None,
+        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None) -> History:
     """Train ``network`` on (X, y) with mini-batch gradient descent.
 
     Args:
@@ -123,7 +115,8 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
             from ``DEFAULT_LEARNING_RATES``: 0.1 for ``"sgd"``, 0.001 for ``"adam"``...).
         validation_data: ``(X_val, y_val)`` evaluated after every epoch (``val_loss``, ``val_accuracy``).
         callbacks: extra :class:`~mlpkit.callbacks.Callback` objects.
-        seed: seed of the shuffling (and of any randomness in training layers); same seed, same run.
+        seed: seed of the shuffling (and of any randomness in training layers); same seed, same run. A
+            ``numpy.random.Generator`` is used as it is (and advanced): resuming a run continues its stream.
         shuffle: reshuffle the training data every epoch.
         monitor_training: evaluate cost/accuracy on the whole training set after every epoch (network2's
             monitor_training_cost/accuracy); costs one forward pass over the data.
@@ -132,6 +125,10 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
         schedule: a learning-rate schedule (:mod:`mlpkit.schedules`) or a function
             ``(epoch, history) -> learning rate``, applied at the start of every epoch; a schedule that
             returns None ends training (``stop_reason`` "stopped by the learning-rate schedule").
+        augment: a function ``(X, rng) -> X'`` applied to the training inputs at the start of every epoch,
+            before shuffling (e.g. :mod:`mlpkit.datasets.augment`'s augmenters; Nielsen ch.3 "artificially
+            expanding the training data"); it draws from the training generator and must keep the shape.
+            The per-epoch training metrics are measured on the original ``X``.
 
     Before training, the network's input-normalization layers that have not been adapted yet
     (:class:`~mlpkit.layers.Standardize`) are adapted on ``X`` (never on the validation data), and the
@@ -161,6 +158,8 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")
+    if augment is not None and not callable(augment):
+        raise TypeError(f"augment must be a function (X, rng) -> X, got {augment!r}")
 
     schedule = start_schedule(schedule, optimizer.learning_rate)
     network.adapt(X, only_new=True)
@@ -188,10 +187,13 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
                     break
                 optimizer.learning_rate = check_positive_float(rate, "the learning rate from the schedule")
             start = time.perf_counter()
+            X_source = X if augment is None else _augmented(augment, X, rng)
             if shuffle:
                 order = rng.permutation(n)
-                np.take(X, order, axis=0, out=X_epoch)
+                np.take(X_source, order, axis=0, out=X_epoch)
                 np.take(Y, order, axis=0, out=Y_epoch)
+            elif augment is not None:
+                X_epoch = X_source
             # overflow inside a diverging epoch is reported once, by the guard below, not per operation
             with np.errstate(over="ignore", invalid="ignore"):
                 for lo in range(0, n, batch_size):
@@ -225,6 +227,14 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
     if history_file is not None:
         history.to_json(history_file)
     return history
+
+
+def _augmented(augment: Callable, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    out = augment(X, rng)
+    if not isinstance(out, np.ndarray) or out.shape != X.shape:
+        raise ValueError(f"augment must return an array of the shape of X {X.shape}, got "
+                         f"{getattr(out, 'shape', type(out).__name__)}")
+    return out if out.dtype == X.dtype else out.astype(X.dtype)
 
 
 def _diverged(network: Network, last_good: np.ndarray, history: History, epoch: int, what: str) -> None:

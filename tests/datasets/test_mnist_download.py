@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mlpkit._atomic import atomic_write
 from mlpkit.datasets import ChecksumError, DataNotFoundError, load_mnist
-from mlpkit.datasets._atomic import atomic_write
 from mlpkit.datasets.download import check_mirrors, download_file
 
 NAMES = (

@@ -52,13 +52,13 @@ import json
 import numbers
 import os
 import random
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from .._atomic import atomic_write_bytes
 from ..activations import sigmoid as _mlpkit_sigmoid
 from ..callbacks import Callback
 from ..network import Network as _MLPKitNetwork
@@ -552,14 +552,7 @@ class Network:
         data = {"sizes": self.sizes, "weights": [w.tolist() for w in self.weights],
                 "biases": [b.tolist() for b in self.biases], "cost": self._cost.__name__}
         path = Path(filename)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_bytes(path, json.dumps(data).encode("utf-8"))
 
     def __repr__(self) -> str:
         return f"network2.Network({self.sizes}, cost=network2.{self._cost.__name__})"

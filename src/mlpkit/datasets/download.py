@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._atomic import atomic_write
+from .._atomic import atomic_write
 from .errors import ChecksumError, DataNotFoundError
 
 __all__ = ["check_mirrors", "download_file", "md5_of"]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_write
+from .._atomic import atomic_write
 from .errors import DataFormatError
 
 __all__ = ["IDXFormatError", "parse_idx", "read_idx", "write_idx"]

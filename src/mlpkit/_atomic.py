@@ -8,8 +8,10 @@ is left as it was.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,3 +37,20 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Replace ``path`` with ``data`` atomically (see :func:`atomic_write`); return the path."""
+    path = Path(path)
+    with atomic_write(path) as handle:
+        handle.write(data)
+    return path
+
+
+def zip_bytes(entries: dict[str, bytes | str]) -> bytes:
+    """A deflated zip archive of ``{name: content}``, built in memory (mlpkit's model and checkpoint files)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()

@@ -1,0 +1,483 @@
+"""Training checkpoints: everything needed to stop a run and continue it exactly where it was.
+
+A checkpoint holds the network (configuration, parameters, BatchNorm/Standardize states), the number of
+epochs completed, the History so far, the optimizer's state (velocity / squared-gradient averages and the
+step count, so Adam's bias correction continues), the state of the training loop's random generator
+(shuffling, dropout masks, augmentation), the learning-rate schedule's state, early stopping's state (its
+best value, patience count and best weights), and the run's configuration.
+
+The file format follows :mod:`mlpkit.serialization`: one zip with ``checkpoint.json`` and ``arrays.npz``,
+never pickle, read back with ``allow_pickle=False`` and checked (names, shapes, dtypes, sizes before
+decompression) before use; it is written under a temporary name and renamed into place, so an
+interruption while saving never leaves a broken file.
+
+Resuming, with the pieces of this module::
+
+    ckpt = load_checkpoint("run/checkpoint.mlpkc")
+    net, optimizer = ckpt.restore_network(), ckpt.restore_optimizer()
+    schedule.start(optimizer.learning_rate); ckpt.restore_schedule(schedule)    # if the run had one
+    history = fit(net, X, y, epochs=total - ckpt.epoch, optimizer=optimizer, seed=ckpt.restore_rng(),
+                  schedule=continue_schedule(schedule, ckpt.epoch, ckpt.history), ...)
+
+gives bit-identical parameters to a run that was never interrupted. :class:`Checkpointer` is the callback
+that keeps the latest consistent snapshot (taken at the end of every epoch) while ``fit`` runs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._atomic import atomic_write_bytes, zip_bytes
+from .callbacks import Callback, EarlyStopping
+from .network import Network
+from .optimizers import Optimizer, get_optimizer
+from .schedules import HalveOnPlateau, Schedule
+from .serialization import ModelFileError, _build_network
+from .training import History
+
+__all__ = [
+    "Checkpoint",
+    "CheckpointError",
+    "Checkpointer",
+    "ResumableEarlyStopping",
+    "continue_history",
+    "continue_schedule",
+    "load_checkpoint",
+    "save_checkpoint",
+]
+
+FORMAT_NAME = "mlpkit-checkpoint"
+FORMAT_VERSION = 1
+STATE_ENTRY = "checkpoint.json"
+ARRAYS_ENTRY = "arrays.npz"
+_MAX_JSON_BYTES = 64 * 1024 * 1024
+_ARRAY_OVERHEAD_BYTES = 1024 * 1024
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
+
+
+class CheckpointError(ModelFileError):
+    """A checkpoint file is missing, not an mlpkit checkpoint, corrupt, or inconsistent."""
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return value.item()
+    return str(value)
+
+
+@dataclass
+class Checkpoint:
+    """The state of a training run after ``epoch`` completed epochs (see the module docstring)."""
+
+    network_config: dict[str, Any]
+    weights: dict[str, np.ndarray]
+    epoch: int
+    history: History
+    optimizer_config: dict[str, Any] | None = None
+    optimizer_state: dict[str, Any] | None = None
+    rng_state: dict[str, Any] | None = None
+    schedule_state: dict[str, Any] | None = None
+    early_stopping_state: dict[str, Any] | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def restore_network(self) -> Network:
+        """A new network with this checkpoint's architecture, parameters and states."""
+        network = Network.from_config(self.network_config)
+        network.set_weights(self.weights)
+        return network
+
+    def restore_optimizer(self) -> Optimizer | None:
+        """A new optimizer with the saved hyper-parameters (including the current learning rate) and slots."""
+        if self.optimizer_config is None:
+            return None
+        optimizer = get_optimizer(dict(self.optimizer_config))
+        if self.optimizer_state is not None:
+            optimizer.load_state_dict(self.optimizer_state)
+        return optimizer
+
+    def restore_rng(self) -> np.random.Generator | None:
+        """The training loop's generator, in the state it had at the end of epoch ``epoch``."""
+        if self.rng_state is None:
+            return None
+        return _generator_from_state(self.rng_state)
+
+    def restore_schedule(self, schedule: Schedule | None) -> None:
+        """Put the saved state into ``schedule`` (built with the run's settings, after ``start``)."""
+        if schedule is None or self.schedule_state is None:
+            return
+        restore_schedule_state(schedule, self.schedule_state)
+
+
+def _generator_from_state(state: dict[str, Any]) -> np.random.Generator:
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    if name not in _BIT_GENERATORS:
+        raise CheckpointError(f"unknown random generator {name!r}; expected one of {', '.join(_BIT_GENERATORS)}")
+    bit_generator = getattr(np.random, name)()
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"invalid random generator state: {exc}") from exc
+    return np.random.Generator(bit_generator)
+
+
+# ------------------------------------------------------------------------------------ schedule state
+def schedule_state(schedule: Schedule | None) -> dict[str, Any] | None:
+    """The state of a schedule that ``start`` would reset: alpha0, and for :class:`HalveOnPlateau` its
+    current rate, best value, patience count and how many History values it has read."""
+    if schedule is None:
+        return None
+    state: dict[str, Any] = {"name": schedule.name, "eta0": schedule.eta0}
+    if isinstance(schedule, HalveOnPlateau):
+        state.update(learning_rate=schedule.learning_rate, best=schedule.tracker.best, wait=schedule.tracker.wait,
+                     seen=schedule._seen)
+    return state
+
+
+def restore_schedule_state(schedule: Schedule, state: dict[str, Any]) -> None:
+    if state.get("name") != schedule.name:
+        raise CheckpointError(f"the checkpoint's schedule is {state.get('name')!r}, not {schedule.name!r}")
+    schedule.eta0 = state["eta0"]
+    if isinstance(schedule, HalveOnPlateau):
+        schedule.learning_rate = state["learning_rate"]
+        schedule.tracker.best = state["best"]
+        schedule.tracker.wait = int(state["wait"])
+        schedule._seen = int(state["seen"])
+
+
+class _ContinuedHistory:
+    """A read-only History of the earlier epochs followed by those of the current ``fit`` call, as a
+    schedule that reads the History (:class:`HalveOnPlateau`) would see it in an uninterrupted run."""
+
+    def __init__(self, previous: History | None, current: History | None) -> None:
+        self._parts = [h for h in (previous, current) if h is not None]
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        merged: dict[str, list[float]] = {}
+        for part in self._parts:
+            for key, values in part.history.items():
+                merged.setdefault(key, []).extend(values)
+        return merged
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self._parts)
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.history
+
+
+def continue_schedule(schedule: Schedule | Callable | None, epoch_offset: int,
+                      previous: History | None = None) -> Callable | None:
+    """A schedule function for a ``fit`` call that continues a run after ``epoch_offset`` epochs.
+
+    ``fit`` counts epochs from 0 and starts a fresh History; the returned function passes the run's
+    absolute epoch and the whole History (``previous`` then the current call's) to ``schedule``. It is a
+    plain function, so ``fit`` does not ``start`` (reset) the schedule: start it, or restore its state
+    with :meth:`Checkpoint.restore_schedule`, before training.
+    """
+    if schedule is None:
+        return None
+
+    def scheduled(epoch: int, history: History | None = None) -> float | None:
+        return schedule(epoch + epoch_offset, _ContinuedHistory(previous, history))
+
+    return scheduled
+
+
+def continue_history(previous: History | None, current: History, epoch_offset: int) -> History:
+    """One History: the ``previous`` epochs, then ``current``'s renumbered from ``epoch_offset``."""
+    merged = History(dict(current.params))
+    if previous is not None:
+        merged.epochs = list(previous.epochs)
+        merged.history = {k: list(v) for k, v in previous.history.items()}
+    merged.epochs += [epoch_offset + e for e in current.epochs]
+    for key, values in current.history.items():
+        merged.history.setdefault(key, []).extend(values)
+    merged.stop_reason = current.stop_reason
+    return merged
+
+
+# --------------------------------------------------------------------------------- early stopping
+class ResumableEarlyStopping(EarlyStopping):
+    """:class:`~mlpkit.callbacks.EarlyStopping` that numbers epochs from ``epoch_offset`` (so ``best_epoch``
+    and ``stopped_epoch`` count the whole run) and can continue from a saved :meth:`state_dict`."""
+
+    def __init__(self, *args: Any, epoch_offset: int = 0, state: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.epoch_offset = int(epoch_offset)
+        self._resume_state = state
+
+    def on_train_begin(self, network: Network, history: History) -> None:
+        super().on_train_begin(network, history)
+        state, self._resume_state = self._resume_state, None
+        if state is None:
+            return
+        self.tracker.best = state["best"]
+        self.tracker.wait = int(state["wait"])
+        self.best_epoch = state["best_epoch"]
+        self.stopped_epoch = state["stopped_epoch"]
+        if state.get("best_params") is not None:
+            np.copyto(self._best_params, state["best_params"])
+            self._best_states = {k: np.array(v) for k, v in state.get("best_states", {}).items()}
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        super().on_epoch_end(epoch + self.epoch_offset, logs)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Copies of the tracker, the best epoch and (with ``restore_best_weights``) the best weights."""
+        has_best = self.restore_best_weights and self.best_epoch is not None
+        return {"best": self.tracker.best, "wait": self.tracker.wait, "best_epoch": self.best_epoch,
+                "stopped_epoch": self.stopped_epoch,
+                "best_params": self._best_params.copy() if has_best else None,
+                "best_states": {k: v.copy() for k, v in self._best_states.items()} if has_best else {}}
+
+
+# ------------------------------------------------------------------------------------- the callback
+class Checkpointer(Callback):
+    """Keeps the latest consistent :class:`Checkpoint` of a ``fit`` run in memory (taken when training
+    begins and at the end of every epoch), and writes it on request or every ``every`` epochs.
+
+    A KeyboardInterrupt can arrive in the middle of an epoch, when the parameters, the optimizer and the
+    random generator are half-way through it; the snapshot of the last completed epoch is what resumes
+    exactly. Put this callback after :class:`ResumableEarlyStopping` so that it sees its state of the epoch.
+
+    Args:
+        optimizer: the optimizer given to ``fit``.
+        schedule: the run's schedule object (not the :func:`continue_schedule` wrapper), if any.
+        early_stopping: the run's :class:`ResumableEarlyStopping`, if any.
+        epoch_offset: epochs completed before this ``fit`` call (0 for a new run).
+        previous_history: the History of those epochs.
+        config: the run's configuration (JSON-serializable), stored with the checkpoint.
+        path: where :meth:`save` writes by default.
+        every: also save to ``path`` every ``every`` epochs (0: only when asked).
+    """
+
+    def __init__(self, optimizer: Optimizer, *, schedule: Schedule | None = None,
+                 early_stopping: ResumableEarlyStopping | None = None, epoch_offset: int = 0,
+                 previous_history: History | None = None, config: dict[str, Any] | None = None,
+                 path: str | os.PathLike[str] | None = None, every: int = 0) -> None:
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.early_stopping = early_stopping
+        self.epoch_offset = int(epoch_offset)
+        self.previous_history = previous_history
+        self.config = dict(config or {})
+        self.path = None if path is None else Path(path)
+        self.every = int(every)
+        self.latest: Checkpoint | None = None
+
+    def on_train_begin(self, network: Network, history: History) -> None:
+        super().on_train_begin(network, history)
+        self._history = history
+        self._capture(self.epoch_offset)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        done = self.epoch_offset + epoch + 1
+        self._capture(done)
+        if self.every and self.path is not None and done % self.every == 0:
+            self.save()
+
+    def _capture(self, epoch: int) -> None:
+        network = self.network
+        rng = network.training_rng
+        self.latest = Checkpoint(
+            network_config=network.get_config(),
+            weights=network.get_weights(),
+            epoch=epoch,
+            history=continue_history(self.previous_history, self._history, self.epoch_offset),
+            optimizer_config=self.optimizer.get_config(),
+            optimizer_state=self.optimizer.state_dict(),
+            rng_state=None if rng is None else rng.bit_generator.state,
+            schedule_state=schedule_state(self.schedule),
+            early_stopping_state=None if self.early_stopping is None else self.early_stopping.state_dict(),
+            config=self.config,
+        )
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Write the latest snapshot (atomically) to ``path`` or the callback's ``path``."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("no path: pass one to save() or to Checkpointer(path=...)")
+        if self.latest is None:
+            raise RuntimeError("nothing to save yet: training has not started")
+        return save_checkpoint(target, self.latest)
+
+
+# ------------------------------------------------------------------------------------ file format
+def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Path:
+    """Write ``checkpoint`` to ``path`` as one zip (JSON + npz, no pickle), atomically."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save the checkpoint to {path}: it is a directory")
+    arrays = {f"network/{name}": value for name, value in checkpoint.weights.items()}
+    optimizer = None
+    if checkpoint.optimizer_config is not None:
+        slots = (checkpoint.optimizer_state or {}).get("slots", {})
+        arrays.update({f"optimizer/{name}": value for name, value in slots.items()})
+        optimizer = {"config": checkpoint.optimizer_config, "slots": sorted(slots),
+                     "iterations": int((checkpoint.optimizer_state or {}).get("iterations", 0))}
+    early = None
+    if checkpoint.early_stopping_state is not None:
+        early = {k: v for k, v in checkpoint.early_stopping_state.items() if k not in ("best_params", "best_states")}
+        best = checkpoint.early_stopping_state.get("best_params")
+        early["has_best_params"] = best is not None
+        early["best_states"] = sorted(checkpoint.early_stopping_state.get("best_states", {}))
+        if best is not None:
+            arrays["early_stopping/best_params"] = best
+            for name, value in checkpoint.early_stopping_state["best_states"].items():
+                arrays[f"early_stopping/states/{name}"] = value
+    document = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "network": checkpoint.network_config,
+        "epoch": int(checkpoint.epoch),
+        "history": checkpoint.history.to_dict(),
+        "optimizer": optimizer,
+        "rng": checkpoint.rng_state,
+        "schedule": checkpoint.schedule_state,
+        "early_stopping": early,
+        "config": checkpoint.config,
+        "metadata": {"saved_at": time.strftime("%Y-%m-%dT%H:%M:%S"), **checkpoint.metadata},
+    }
+    text = json.dumps(document, indent=1, default=_jsonable)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write_bytes(path, zip_bytes({STATE_ENTRY: text, ARRAYS_ENTRY: buffer.getvalue()}))
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """Read a checkpoint written by :func:`save_checkpoint`; refuse anything that does not check."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint file at {path}")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path} is not an mlpkit checkpoint (expected a zip archive)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = {info.filename: info for info in archive.infolist()}
+            if set(infos) != {STATE_ENTRY, ARRAYS_ENTRY}:
+                raise CheckpointError(f"{path} is not an mlpkit checkpoint: expected entries {STATE_ENTRY} and "
+                                      f"{ARRAYS_ENTRY}, found {sorted(infos)}")
+            if infos[STATE_ENTRY].file_size > _MAX_JSON_BYTES:
+                raise CheckpointError(f"{path}: {STATE_ENTRY} is implausibly large")
+            document = _parse_document(archive.read(STATE_ENTRY), path)
+            network = _build_network(document["network"], path)
+            expected = {f"network/{k}": v for k, v in network.get_weights().items()}
+            n_params = network.n_params
+            optimizer = document.get("optimizer")
+            early = document.get("early_stopping")
+            slot_names = list(optimizer.get("slots", [])) if isinstance(optimizer, dict) else []
+            state_names = list(early.get("best_states", [])) if isinstance(early, dict) else []
+            network_bytes = sum(v.nbytes for v in expected.values())
+            # slots and early stopping's copy may be float64 whatever the network's dtype
+            limit = 2 * network_bytes * (2 + len(slot_names)) + 16 * n_params + _ARRAY_OVERHEAD_BYTES
+            if infos[ARRAYS_ENTRY].file_size > limit:
+                raise CheckpointError(f"{path}: {ARRAYS_ENTRY} is larger than the model its config describes")
+            raw = archive.read(ARRAYS_ENTRY)
+    except zipfile.BadZipFile as exc:
+        raise CheckpointError(f"{path} is a corrupt zip archive: {exc}") from exc
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as inner:
+            if sum(info.file_size for info in inner.infolist()) > limit:
+                raise CheckpointError(f"{path}: the arrays unpack to more than the model its config describes")
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise CheckpointError(f"{path}: cannot read the arrays safely: {exc}") from exc
+
+    wanted = set(expected) | {f"optimizer/{s}" for s in slot_names}
+    if isinstance(early, dict) and early.get("has_best_params"):
+        wanted |= {"early_stopping/best_params"} | {f"early_stopping/states/{s}" for s in state_names}
+    if set(arrays) != wanted:
+        raise CheckpointError(f"{path}: arrays do not match the checkpoint's description: missing "
+                              f"{sorted(wanted - set(arrays))}, unexpected {sorted(set(arrays) - wanted)}")
+    for name, target in expected.items():
+        value = arrays[name]
+        if value.shape != target.shape or value.dtype != target.dtype:
+            raise CheckpointError(f"{path}: array {name} is {value.dtype}{list(value.shape)}, the network needs "
+                                  f"{target.dtype}{list(target.shape)}")
+    vectors = [f"optimizer/{s}" for s in slot_names]
+    if isinstance(early, dict) and early.get("has_best_params"):
+        vectors.append("early_stopping/best_params")
+    for name in vectors:
+        value = arrays[name]
+        if value.shape != (n_params,) or value.dtype.kind != "f":
+            raise CheckpointError(f"{path}: array {name} must be a float vector of {n_params} entries, got "
+                                  f"{value.dtype}{list(value.shape)}")
+    states = dict(network.named_states())
+    for s in state_names:
+        value, target = arrays[f"early_stopping/states/{s}"], states.get(s)
+        if target is None or value.shape != target.shape:
+            raise CheckpointError(f"{path}: early stopping state {s} does not match the network")
+
+    weights = {name[len("network/"):]: arrays[name] for name in expected}
+    optimizer_config = optimizer_state = None
+    if isinstance(optimizer, dict):
+        optimizer_config = optimizer.get("config")
+        optimizer_state = {"name": (optimizer_config or {}).get("name"), "iterations": optimizer.get("iterations", 0),
+                           "slots": {s: arrays[f"optimizer/{s}"] for s in slot_names}}
+    early_state = None
+    if isinstance(early, dict):
+        early_state = {k: early.get(k) for k in ("best", "wait", "best_epoch", "stopped_epoch")}
+        has_best = bool(early.get("has_best_params"))
+        early_state["best_params"] = arrays["early_stopping/best_params"] if has_best else None
+        early_state["best_states"] = {s: arrays[f"early_stopping/states/{s}"] for s in state_names} if has_best else {}
+    history_doc = document.get("history") or {}
+    try:
+        history = History(history_doc.get("params"))
+        history.epochs = [int(e) for e in history_doc.get("epochs", [])]
+        history.history = {str(k): [float(x) for x in v] for k, v in history_doc.get("history", {}).items()}
+        history.stop_reason = str(history_doc.get("stop_reason", "unknown"))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"{path}: invalid history: {exc}") from exc
+    checkpoint = Checkpoint(
+        network_config=document["network"], weights=weights, epoch=document["epoch"], history=history,
+        optimizer_config=optimizer_config, optimizer_state=optimizer_state, rng_state=document.get("rng"),
+        schedule_state=document.get("schedule"), early_stopping_state=early_state,
+        config=document.get("config") or {}, metadata=document.get("metadata") or {},
+    )
+    if checkpoint.rng_state is not None:
+        _generator_from_state(checkpoint.rng_state)  # fail now, not at resume time
+    if checkpoint.optimizer_config is not None:
+        try:
+            checkpoint.restore_optimizer()
+        except (ValueError, TypeError) as exc:
+            raise CheckpointError(f"{path}: invalid optimizer state: {exc}") from exc
+    return checkpoint
+
+
+def _parse_document(text: bytes, path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: {STATE_ENTRY} is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
+        raise CheckpointError(f"{path} is not an mlpkit checkpoint (format field is not {FORMAT_NAME!r})")
+    version = document.get("format_version")
+    if not isinstance(version, int) or version < 1 or version > FORMAT_VERSION:
+        raise CheckpointError(f"{path} has checkpoint format version {version!r}; this mlpkit reads versions "
+                              f"1..{FORMAT_VERSION}")
+    if not isinstance(document.get("network"), dict) or not isinstance(document["network"].get("layers"), list):
+        raise CheckpointError(f"{path}: {STATE_ENTRY} has no valid 'network' section")
+    epoch = document.get("epoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise CheckpointError(f"{path}: 'epoch' must be an integer >= 0, got {epoch!r}")
+    for key in ("optimizer", "schedule", "early_stopping", "rng", "config", "history", "metadata"):
+        if document.get(key) is not None and not isinstance(document[key], dict):
+            raise CheckpointError(f"{path}: {key!r} must be a JSON object")
+    return document

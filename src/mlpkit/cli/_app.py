@@ -1,0 +1,446 @@
+"""The click commands: train, evaluate, predict, gradcheck, diagnose.
+
+Every bad option, unreadable file or impossible combination ends as one line on stderr,
+``mlpkit: error: <what is wrong and what is allowed>``, with exit status 2 (click's usage-error status).
+Set ``MLPKIT_DEBUG=1`` to get the traceback instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from .. import __version__
+from ..checkpoint import load_checkpoint
+from ..diagnose import (
+    bias_variance,
+    classification_report,
+    confusion_matrix,
+    gradient_norms,
+    gradient_verdict,
+    saturation,
+)
+from ..gradcheck import gradcheck as run_gradcheck
+from ..network import Network
+from ..serialization import load_network
+from ._build import (
+    Data,
+    build_network,
+    dataset_path,
+    load_data,
+    load_whole_file,
+    read_features,
+    remap_labels,
+)
+from ._config import OPTIONS, ConfigError, Option, convert_mapping, read_config_file, resolve
+from ._display import evaluation_tables, gradcheck_table, gradient_table, make_console, saturation_table
+from ._train import CHECKPOINT_FILE, Resume, TrainRun
+
+#: options that may accompany --resume (they do not change the experiment)
+RESUME_OVERRIDES = ("epochs", "quiet", "plots", "checkpoint_every")
+
+
+def one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+class MlpkitGroup(click.Group):
+    """A click group whose errors are one line, ``mlpkit: error: ...``, and whose ``main`` returns the exit
+    status (or exits with it in standalone mode)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        no_args_help = getattr(click.exceptions, "NoArgsIsHelpError", None)
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "mlpkit", complete_var=complete_var,
+                              standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except click.ClickException as exc:
+            if no_args_help is not None and isinstance(exc, no_args_help):
+                click.echo(exc.ctx.get_help())
+                code = 0
+            else:
+                click.echo(f"mlpkit: error: {one_line(exc.format_message())}", err=True)
+                code = exc.exit_code
+        except click.exceptions.Abort:  # Ctrl-C outside training
+            click.echo("mlpkit: interrupted", err=True)
+            code = 130
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the library's errors about the user's input (bad values, files, combinations) into usage errors."""
+    try:
+        yield
+    except click.ClickException:
+        raise
+    except (ValueError, TypeError, OSError) as exc:  # ConfigError, ModelFileError, DataFormatError, missing files
+        if os.environ.get("MLPKIT_DEBUG"):
+            raise
+        raise click.UsageError(one_line(exc)) from None
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
+
+
+@click.group("mlpkit", cls=MlpkitGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="mlpkit")
+def cli() -> None:
+    """Fast NumPy-first fully-connected networks (Nielsen ch.3, Ng's "Improving Deep Neural Networks").
+
+    \b
+    mlpkit train                                  # [64, 30, 10] sigmoid network on the embedded 8x8 digits
+    mlpkit train --dataset mnist --layers auto,100,auto --eta 0.5 --lmbda 5 --epochs 30
+    mlpkit evaluate runs/<run>/model.mlpk         # accuracy, cost, confusion matrix, per-class report
+    mlpkit diagnose runs/<run>/model.mlpk         # bias/variance, saturation, gradient norms
+    """
+
+
+# ------------------------------------------------------------------------------------------------ train
+def _click_option(option: Option) -> Callable:
+    help_text = option.help
+    if option.choices and option.list_choices:
+        help_text += f" ({', '.join(option.choices)})"
+    if option.default is not None and option.kind != "bool":
+        help_text += f"  [default: {option.default}]"
+    if option.kind == "bool":
+        flag = option.flags[0]
+        state = "on" if option.default else "off"
+        return click.option(f"{flag}/--no-{flag[2:]}", option.name, default=None, help=f"{help_text}  [{state}]")
+    kind = {"int": int, "float": float}.get(option.kind, str)
+    metavar = {"int": "N", "float": "X"}.get(option.kind, "NAME" if option.choices else "TEXT")
+    if option.name in ("dataset", "out"):
+        metavar = "PATH" if option.name == "out" else "NAME|PATH"
+    return click.option(*option.flags, option.name, type=kind, default=None, metavar=metavar, help=help_text)
+
+
+def _train_options(function: Callable) -> Callable:
+    for option in reversed(OPTIONS):
+        function = _click_option(option)(function)
+    return function
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="TOML/YAML/JSON file of option values (keys as the option names); flags override it")
+@click.option("--resume", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=f"continue the run in this directory from its {CHECKPOINT_FILE}")
+@click.option("--overwrite", is_flag=True, default=False, help="reuse an --out directory that holds a run")
+@_train_options
+def train(config: Path | None, resume: Path | None, overwrite: bool, **values: Any) -> int:
+    """Train a network; write the model, history, effective config, checkpoint and plots to a run directory.
+
+    Defaults: the embedded 8x8 digits, layers auto,30,auto (64, 30, 10), sigmoid hidden layer, softmax
+    output with cross-entropy, SGD with eta 0.5, 30 epochs of mini-batches of 10. Ctrl-C saves a
+    checkpoint; --resume DIR continues exactly where it stopped.
+    """
+    given = {k: v for k, v in values.items() if v is not None}
+    console, err = make_console(), make_console(stderr=True)
+    with user_errors():
+        if resume is not None:
+            if config is not None:
+                raise ConfigError("--config and --resume cannot be combined: a resumed run keeps its saved settings")
+            extra = [k for k in given if k not in RESUME_OVERRIDES]
+            if extra:
+                flags = ", ".join(next(o.label for o in OPTIONS if o.name == k) for k in extra)
+                allowed = ", ".join(f"--{k.replace('_', '-')}" for k in RESUME_OVERRIDES)
+                raise ConfigError(f"--resume continues a run with its saved settings; only {allowed} may be given "
+                                  f"with it, not {flags}")
+            if not (resume / CHECKPOINT_FILE).is_file():
+                raise ConfigError(f"--resume {resume}: no {CHECKPOINT_FILE} there to continue from")
+            checkpoint = load_checkpoint(resume / CHECKPOINT_FILE)
+            saved = convert_mapping(checkpoint.config, where=f"the checkpoint in {resume}")
+            cfg = resolve({**saved, **given}, {k: "command line" for k in given})
+            cfg.out = str(resume)
+            run = TrainRun(cfg, console=console, err_console=err, resume=Resume(resume, checkpoint))
+        else:
+            from_file = read_config_file(config) if config is not None else {}
+            sources = {**{k: config.name for k in from_file}, **{k: "command line" for k in given}}
+            cfg = resolve({**from_file, **given}, sources)
+            run = TrainRun(cfg, console=console, err_console=err, overwrite=overwrite)
+        run.setup()
+    return run.run()
+
+
+# --------------------------------------------------------------------------------- evaluate and friends
+def _same_dataset(given: str, recorded: str | None) -> bool:
+    if recorded is None:
+        return False
+    if given == recorded:
+        return True
+    a, b = dataset_path(given), dataset_path(recorded)
+    return a is not None and b is not None and a.resolve() == b.resolve()
+
+
+def _recorded_config(network: Network) -> dict[str, Any]:
+    meta = getattr(network, "metadata", None) or {}
+    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    return {**config, "dataset": config.get("dataset") or meta.get("dataset")}
+
+
+def _recorded_data(model: Path, network: Network, dataset: str | None, label_column: str | None) -> Data:
+    """``dataset`` if given, else the data set recorded in the model; split as in training (same seed) when
+    it is the recorded one."""
+    config = _recorded_config(network)
+    recorded = config["dataset"]
+    if dataset is None and recorded is None:
+        raise ConfigError(f"{model} records no dataset; pass --dataset digits, mnist or a .csv/.npz file")
+    same = dataset is None or _same_dataset(dataset, recorded)
+    name = dataset if dataset is not None else recorded
+    seed = int(config.get("seed", 0)) if same else 0
+    column = label_column or config.get("label_column") or "label"
+    return load_data(name, label_column=column, seed=seed, dtype=network.dtype.name)
+
+
+def _evaluation_split(model: Path, network: Network, dataset: str | None, label_column: str | None,
+                      split: str | None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None, str, str]:
+    """(X, y, class names of the file, data set name, split name) for ``evaluate``: a part of the training
+    data set (default its test split), or all of another file."""
+    path = None if dataset is None else dataset_path(dataset)
+    config = _recorded_config(network)
+    if path is not None and split in (None, "all") and not _same_dataset(dataset, config["dataset"]):
+        whole = load_whole_file(path, label_column or config.get("label_column") or "label", network.dtype.name)
+        return whole.X, whole.y, whole.classes, path.name, "all"
+    data = _recorded_data(model, network, dataset, label_column)
+    split = split or "test"
+    parts = {"train": data.dataset.train, "validation": data.dataset.validation, "test": data.dataset.test}
+    if split == "all":
+        pieces = [p for p in parts.values() if p is not None]
+        return (np.concatenate([p.X for p in pieces]), np.concatenate([p.y for p in pieces]), data.classes,
+                data.dataset.name, split)
+    if parts[split] is None:
+        raise ConfigError(f"{data.dataset.name} has no {split} split; use --split test, train or all")
+    return parts[split].X, parts[split].y, data.classes, data.dataset.name, split
+
+
+def _class_names(network: Network, file_classes: tuple[str, ...] | None) -> list[str]:
+    meta = getattr(network, "metadata", None) or {}
+    if meta.get("classes"):
+        return [str(c) for c in meta["classes"]]
+    if file_classes is not None:
+        return list(file_classes)
+    return [str(k) for k in range(max(network.output_dim, 2))]
+
+
+def evaluation_report(network: Network, X: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str, Any]:
+    """Cost, accuracy, confusion matrix and per-class precision/recall/F1 of ``network`` on (X, y)."""
+    metrics = network.evaluate(X, y)
+    report: dict[str, Any] = {"n": len(X), "loss": metrics["loss"]}
+    if not network.is_classifier:
+        return report
+    n_classes = max(network.output_dim, 2)
+    predicted = network.predict(X)
+    y = np.asarray(y)
+    labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1).astype(np.int64)
+    cm = confusion_matrix(labels, predicted, n_classes)
+    details = classification_report(cm)
+    names = names if len(names) == n_classes else [str(k) for k in range(n_classes)]
+    for row in details["per_class"]:
+        row["class"] = names[row["class"]]
+    report.update(accuracy=metrics["accuracy"], classes=names, confusion_matrix=cm.tolist(),
+                  per_class=details["per_class"], **{"macro avg": details["macro avg"],
+                                                     "weighted avg": details["weighted avg"]})
+    return report
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dataset", default=None, metavar="NAME|PATH",
+              help="digits, mnist or a .csv/.npz file; default: the model's training data set")
+@click.option("--label-column", default=None, help="label column of a CSV file (default: as in training, or 'label')")
+@click.option("--split", type=click.Choice(["test", "validation", "train", "all"]), default=None,
+              help="which part: default test for the training data set, all of any other file")
+@click.option("--json", "as_json", is_flag=True, help="print the results as JSON")
+def evaluate(model: Path, dataset: str | None, label_column: str | None, split: str | None, as_json: bool) -> int:
+    """Accuracy, cost, confusion matrix and per-class precision/recall/F1 of MODEL."""
+    with user_errors():
+        network = load_network(model)
+        X, y, file_classes, name, split = _evaluation_split(model, network, dataset, label_column, split)
+        y = remap_labels(y, file_classes, (network.metadata or {}).get("classes"), name)
+        report = {"model": str(model), "dataset": name, "split": split,
+                  **evaluation_report(network, X, y, _class_names(network, file_classes))}
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return 0
+    console = make_console()
+    head = f"{model}  on {name} ({split}, {report['n']} examples)"
+    console.print(head, soft_wrap=True)
+    line = f"cost {report['loss']:.4f}"
+    if "accuracy" in report:
+        line = f"accuracy {report['accuracy']:.2%}  " + line
+    console.print(line)
+    if "confusion_matrix" in report:
+        console.print()
+        for renderable in evaluation_tables(report):
+            console.print(renderable)
+    return 0
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("input", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--label-column", default=None, help="a CSV column to ignore (e.g. the labels)")
+@click.option("--key", default="X", show_default=True, help="array name in an .npz INPUT")
+@click.option("--proba", is_flag=True, help="add the output probabilities, one column per class")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write the CSV here instead of standard output")
+def predict(model: Path, input: Path, label_column: str | None, key: str, proba: bool, output: Path | None) -> int:
+    """Predicted labels of MODEL for the rows of INPUT (.csv, .npz or .npy), as CSV."""
+    with user_errors():
+        network = load_network(model)
+        X = read_features(input, label_column=label_column, key=key)
+        if X.shape[1] != network.input_dim:
+            hint = "; pass --label-column NAME to ignore a label column" if X.shape[1] == network.input_dim + 1 else ""
+            raise ConfigError(f"{input.name} has {X.shape[1]} columns per row, the model expects "
+                              f"{network.input_dim} features{hint}")
+        outputs = network.predict_proba(X)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        if network.is_classifier:
+            names = _class_names(network, None)
+            predicted = network.predict(X)
+            probabilities = np.column_stack([1 - outputs[:, 0], outputs[:, 0]]) if outputs.shape[1] == 1 else outputs
+            writer.writerow(["prediction"] + ([f"p_{n}" for n in names] if proba else []))
+            for k, row in zip(predicted, probabilities, strict=True):
+                writer.writerow([names[k]] + ([f"{p:.6g}" for p in row] if proba else []))
+        else:
+            writer.writerow([f"output_{j}" for j in range(outputs.shape[1])])
+            writer.writerows([[f"{v:.6g}" for v in row] for row in outputs])
+        if output is not None:
+            output.write_text(buffer.getvalue(), encoding="utf-8")
+    if output is None:
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        click.echo(f"{len(X)} predictions written to {output}", err=True)
+    return 0
+
+
+_GRADCHECK_OPTIONS = ("layers", "activation", "output", "cost", "init", "l2", "l1", "dropout", "batch_norm", "seed")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--layers", default="4,5,3", show_default=True, help="layer sizes of the small network")
+@click.option("--activation", default="sigmoid", show_default=True, help="hidden-layer activation")
+@click.option("--output", default="softmax", show_default=True, help="output activation")
+@click.option("--cost", default=None, help="cost (default: cross-entropy that fits the output)")
+@click.option("--init", default="default", show_default=True, help="weight initialization")
+@click.option("--l2", "--lmbda", "l2", type=float, default=0.0, show_default=True, help="L2 strength")
+@click.option("--l1", type=float, default=0.0, show_default=True, help="L1 strength")
+@click.option("--dropout", default=None, help="keep probability after each hidden layer (masks fixed by --seed)")
+@click.option("--batch-norm/--no-batch-norm", default=False, help="batch normalization in the hidden layers")
+@click.option("--examples", type=click.IntRange(min=1), default=5, show_default=True, help="random examples")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="seed of weights and data")
+@click.option("--epsilon", type=click.FloatRange(min=0, min_open=True), default=1e-6, show_default=True,
+              help="step of the two-sided difference")
+@click.option("--threshold", type=click.FloatRange(min=0, min_open=True), default=1e-7, show_default=True,
+              help="largest relative difference that passes")
+@click.option("--max-per-parameter", type=click.IntRange(min=1), default=None,
+              help="check at most this many entries of each parameter array")
+def gradcheck(examples: int, epsilon: float, threshold: float, max_per_parameter: int | None, **values: Any) -> int:
+    """Check backpropagation against numerical differences on a small float64 network and random data.
+
+    Exit status 0 when the relative difference is below --threshold, 1 otherwise (Ng week 1,
+    "Gradient checking": about 1e-7 is great, 1e-3 is a bug).
+    """
+    with user_errors():
+        cfg = resolve({k: v for k, v in values.items() if v is not None},
+                      {k: "command line" for k in _GRADCHECK_OPTIONS})
+        if "auto" in cfg.layers:
+            raise ConfigError(f"--layers for gradcheck must be numbers (there is no data set), e.g. 4,5,3; got "
+                              f"{values['layers']!r}")
+        sizes = [int(s) for s in cfg.layers]
+        network = build_network(sizes, activation=cfg.activation, output=cfg.output, cost=cfg.cost, init=cfg.init,
+                                l2=cfg.l2, l1=cfg.l1, dropout=cfg.dropout, batch_norm=cfg.batch_norm,
+                                dtype="float64", seed=cfg.seed)
+        rng = np.random.default_rng(cfg.seed)
+        X = rng.normal(size=(examples, sizes[0]))
+        y = rng.integers(0, 2 if sizes[-1] == 1 else sizes[-1], size=examples)
+        result = run_gradcheck(network, X, y, epsilon=epsilon, threshold=threshold,
+                               max_per_parameter=max_per_parameter, seed=cfg.seed)
+    console = make_console()
+    console.print(network.summary())
+    console.print(f"{examples} random examples, float64, seed {cfg.seed}")
+    console.print()
+    console.print(gradcheck_table(result))
+    verdict = "PASSED" if result.passed else "FAILED"
+    console.print(f"overall relative difference {result.relative_difference:.3e} (threshold {threshold:.0e}): "
+                  f"[{'green' if result.passed else 'bold red'}]{verdict}[/]")
+    return 0 if result.passed else 1
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dataset", default=None, metavar="NAME|PATH", help="default: the model's training data set")
+@click.option("--label-column", default=None, help="label column of a CSV file")
+@click.option("--bayes-error", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="estimate of the lowest achievable error (e.g. human error), as a fraction")
+@click.option("--tolerance", type=click.FloatRange(0, 1), default=0.02, show_default=True,
+              help="gap (as a fraction) that counts as high bias or high variance")
+@click.option("--threshold", type=click.FloatRange(0, 0.5, min_open=True, max_open=True), default=0.01,
+              show_default=True, help="distance of a sigmoid/tanh output to 0 or 1 that counts as saturated")
+@click.option("--examples", type=click.IntRange(min=1), default=500, show_default=True,
+              help="training examples in the batch for the gradient norms")
+@click.option("--json", "as_json", is_flag=True, help="print the results as JSON")
+def diagnose(model: Path, dataset: str | None, label_column: str | None, bayes_error: float, tolerance: float,
+             threshold: float, examples: int, as_json: bool) -> int:
+    """Bias/variance verdict (Ng week 1), saturated and dead units (Nielsen ch.3) and per-layer gradient norms
+    (Nielsen ch.5) of MODEL on its training and dev data."""
+    with user_errors():
+        network = load_network(model)
+        if not network.is_classifier:
+            raise ConfigError(f"diagnose compares classification errors; {model.name} has a "
+                              f"{network.output_activation} output (not a classifier)")
+        data = _recorded_data(model, network, dataset, label_column)
+        model_classes = (network.metadata or {}).get("classes")
+        train = data.dataset.train
+        dev = data.dataset.validation or data.dataset.test
+        dev_name = "validation" if data.dataset.validation is not None else "test"
+        y_train = remap_labels(train.y, data.classes, model_classes, data.dataset.name)
+        y_dev = remap_labels(dev.y, data.classes, model_classes, data.dataset.name)
+        train_error = 1.0 - network.evaluate(train.X, y_train)["accuracy"]
+        dev_error = 1.0 - network.evaluate(dev.X, y_dev)["accuracy"]
+        verdict = bias_variance(train_error, dev_error, bayes_error, tolerance)
+        rng = np.random.default_rng(0)
+        order = rng.permutation(len(train.y))
+        saturated = saturation(network, train.X[order[:10_000]], threshold)
+        batch = order[:examples]
+        gradients = gradient_norms(network, train.X[batch], y_train[batch])
+        flow = gradient_verdict(gradients)
+    if as_json:
+        click.echo(json.dumps({"model": str(model), "dataset": data.dataset.name, "dev_split": dev_name,
+                               "bias_variance": verdict.as_dict(), "saturation": [s.as_dict() for s in saturated],
+                               "gradients": [g.as_dict() for g in gradients], "gradient_verdict": flow}, indent=2))
+        return 0
+    console = make_console()
+    console.print(f"{model} on {data.dataset.name} (dev = {dev_name} split)", soft_wrap=True)
+    console.print()
+    console.print("[bold]bias and variance[/] (Ng week 1: avoidable bias = train - Bayes, variance = dev - train)")
+    style = "green" if verdict.verdict == "good fit" else "yellow"
+    console.print(f"  train error {verdict.train_error:.2%}   dev error {verdict.dev_error:.2%}   "
+                  f"Bayes error {verdict.bayes_error:.2%}")
+    console.print(f"  avoidable bias {verdict.avoidable_bias:+.2%}   variance {verdict.variance:+.2%}   "
+                  f"-> [{style}]{verdict.verdict}[/]")
+    for remedy in verdict.remedies:
+        console.print(f"  try: {remedy}")
+    console.print()
+    if saturated:
+        console.print(saturation_table(saturated))
+    else:
+        console.print("no sigmoid, tanh or ReLU hidden layers: nothing saturates")
+    console.print()
+    console.print(gradient_table(gradients))
+    console.print(f"  {flow}")
+    return 0
