@@ -444,3 +444,30 @@ def diagnose(model: Path, dataset: str | None, label_column: str | None, bayes_e
     console.print(gradient_table(gradients))
     console.print(f"  {flow}")
     return 0
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--quick", is_flag=True, help="shortened runs (2 epochs on 5,000 images, seed 0): a smoke test")
+@click.option("--seeds", default=None, help="comma-separated seeds (default 0,1,2; with --quick: 0)")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="processes (default: all cores)")
+@click.option("--only", default=None, help="run only the configurations whose name contains this text")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="markdown table to write (default experiments/results/reproduction[_quick].md)")
+def reproduce(quick: bool, seeds: str | None, jobs: int | None, only: str | None, out: Path | None) -> int:
+    """Rerun Nielsen's published MNIST experiments and write a table: published number vs ours."""
+    from ..reproduce import BOOK_RUNS, write_table
+    from ..reproduce import reproduce as run_all
+
+    with user_errors():
+        seed_list = [int(s) for s in seeds.split(",")] if seeds else ([0] if quick else [0, 1, 2])
+    runs = [r for r in BOOK_RUNS if only is None or only in r.name]
+    if not runs:
+        raise click.UsageError(f"--only {only!r} matches no configuration; names: "
+                               + "; ".join(r.name for r in BOOK_RUNS))
+    out = out or Path("experiments/results") / ("reproduction_quick.md" if quick else "reproduction.md")
+    with user_errors():
+        results = run_all(runs, seeds=seed_list, jobs=jobs, quick=quick)
+    command = "mlpkit reproduce" + (" --quick" if quick else "") + (f" --seeds {seeds}" if seeds else "") \
+        + (f" --only {only!r}" if only else "")
+    click.echo(write_table(results, out, command, quick=quick).read_text())
+    return 0
