@@ -3,7 +3,7 @@
 import pytest
 
 from mlpkit.cli import main
-from mlpkit.reproduce import BOOK_RUNS, markdown_table, reproduce
+from mlpkit.reproduce import BOOK_RUNS, RunResult, markdown_table, reproduce
 
 
 def test_every_published_configuration_is_listed():
@@ -36,3 +36,13 @@ def test_unknown_selection_is_a_usage_error(capsys):
     pytest.importorskip("click")
     assert main(["reproduce", "--only", "nothing like this"]) == 2
     assert "matches no configuration" in capsys.readouterr().err
+
+
+def test_gaps_beyond_three_tenths_are_explained():
+    near, far = BOOK_RUNS[2], BOOK_RUNS[0]
+    results = [RunResult(near, 0, near.published - 0.1, near.published, 30, 1.0),
+               RunResult(far, 0, far.published - 2.0, far.published - 1.0, 30, 1.0)]
+    text = markdown_table(results, "test")
+    assert "## More than 0.3 points from the book" in text
+    assert f"**{far.name}**: the book quotes the peak" in text
+    assert f"**{near.name}**" not in text

@@ -40,19 +40,27 @@ class BookRun:
     lmbda: float = 0.0
     batch_size: int = 10
     n_train: int = 50_000
+    #: why ours may differ from the published number (printed when it is more than 0.3 points away)
+    note: str = ""
 
+
+_CH1_NOTE = ("the book quotes the peak of a single network.py run; the quadratic cost with N(0, 1) weights and "
+             "eta = 3 saturates the sigmoid outputs and slows learning (Nielsen ch.3), which makes a run depend on "
+             "its seed: see the spread")
+_SMALL_NOTE = ("1,000 training images: the accuracy varies by about 0.4 points from seed to seed, and the book "
+               "reports one run")
 
 BOOK_RUNS: tuple[BookRun, ...] = (
     BookRun("ch1 quadratic, 30 hidden", "ch.1 network.py", (784, 30, 10), "quadratic", "large", 3.0, 30, 95.42,
-            "test"),
+            "test", note=_CH1_NOTE),
     BookRun("ch1 quadratic, 100 hidden", "ch.1 network.py", (784, 100, 10), "quadratic", "large", 3.0, 30, 96.59,
-            "test"),
+            "test", note=_CH1_NOTE),
     BookRun("cross-entropy, 30 hidden", "ch.3", (784, 30, 10), "cross_entropy", "large", 0.5, 30, 95.49, "test"),
     BookRun("cross-entropy, 100 hidden", "ch.3", (784, 100, 10), "cross_entropy", "large", 0.5, 30, 96.82, "test"),
     BookRun("1,000 images, no regularization", "ch.3 overfitting", (784, 30, 10), "cross_entropy", "large", 0.5,
             400, 82.27, "test", n_train=1000),
     BookRun("1,000 images, lmbda=0.1", "ch.3 regularization", (784, 30, 10), "cross_entropy", "large", 0.5, 400,
-            87.1, "test", lmbda=0.1, n_train=1000),
+            87.1, "test", lmbda=0.1, n_train=1000, note=_SMALL_NOTE),
     BookRun("L2 lmbda=5, 30 hidden", "ch.3 regularization", (784, 30, 10), "cross_entropy", "large", 0.5, 30,
             96.49, "test", lmbda=5.0),
     BookRun("L2 lmbda=5, 100 hidden", "ch.3 regularization", (784, 100, 10), "cross_entropy", "large", 0.5, 30,
@@ -161,7 +169,18 @@ def markdown_table(results: Sequence[RunResult], command: str, quick: bool = Fal
             f"{_mean_spread(finals)} | {_mean_spread([r.best for r in group])} | {delta:+.2f} | {len(group)} | "
             f"{statistics.mean(r.seconds for r in group):.0f} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _notes(by_run)) + "\n"
+
+
+def _notes(by_run: dict[str, list[RunResult]]) -> list[str]:
+    """Explanations for the configurations more than 0.3 points from the book on both final and best epoch."""
+    notes = []
+    for name, group in by_run.items():
+        run = group[0].run
+        gaps = [abs(statistics.mean(getattr(r, kind) for r in group) - run.published) for kind in ("final", "best")]
+        if min(gaps) > 0.3:
+            notes.append(f"- **{name}**: {run.note or 'no known cause; the gap is reported as measured'}")
+    return ["", "## More than 0.3 points from the book", "", *notes] if notes else []
 
 
 def write_table(results: Sequence[RunResult], path: str | Path, command: str, quick: bool = False) -> Path:
