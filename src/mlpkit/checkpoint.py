@@ -42,7 +42,7 @@ from .callbacks import Callback, EarlyStopping
 from .network import Network
 from .optimizers import Optimizer, get_optimizer
 from .schedules import HalveOnPlateau, Schedule
-from .serialization import ModelFileError, _build_network
+from .serialization import ModelFileError, build_network, parse_document
 from .training import History
 
 __all__ = [
@@ -376,7 +376,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             if infos[STATE_ENTRY].file_size > _MAX_JSON_BYTES:
                 raise CheckpointError(f"{path}: {STATE_ENTRY} is implausibly large")
             document = _parse_document(archive.read(STATE_ENTRY), path)
-            network = _build_network(document["network"], path)
+            network = build_network(document["network"], path)
             expected = {f"network/{k}": v for k, v in network.get_weights().items()}
             n_params = network.n_params
             optimizer = document.get("optimizer")
@@ -462,18 +462,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
 
 
 def _parse_document(text: bytes, path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(text.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path}: {STATE_ENTRY} is not valid JSON: {exc}") from exc
-    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
-        raise CheckpointError(f"{path} is not an mlpkit checkpoint (format field is not {FORMAT_NAME!r})")
-    version = document.get("format_version")
-    if not isinstance(version, int) or version < 1 or version > FORMAT_VERSION:
-        raise CheckpointError(f"{path} has checkpoint format version {version!r}; this mlpkit reads versions "
-                              f"1..{FORMAT_VERSION}")
-    if not isinstance(document.get("network"), dict) or not isinstance(document["network"].get("layers"), list):
-        raise CheckpointError(f"{path}: {STATE_ENTRY} has no valid 'network' section")
+    document = parse_document(text, path, entry=STATE_ENTRY, format_name=FORMAT_NAME, max_version=FORMAT_VERSION,
+                              what="checkpoint", error=CheckpointError)
     epoch = document.get("epoch")
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
         raise CheckpointError(f"{path}: 'epoch' must be an integer >= 0, got {epoch!r}")

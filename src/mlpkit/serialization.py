@@ -75,8 +75,9 @@ def load_network(path: str | Path) -> Network:
                 )
             if infos[CONFIG_ENTRY].file_size > _MAX_CONFIG_BYTES:
                 raise ModelFileError(f"{path}: {CONFIG_ENTRY} is implausibly large")
-            config = _parse_config(archive.read(CONFIG_ENTRY), path)
-            network = _build_network(config["network"], path)
+            config = parse_document(archive.read(CONFIG_ENTRY), path, entry=CONFIG_ENTRY, format_name=FORMAT_NAME,
+                                    max_version=FORMAT_VERSION, what="model file")
+            network = build_network(config["network"], path)
             expected = dict(network.named_parameters())
             expected.update(network.named_states())
             limit = sum(a.nbytes for a in expected.values()) + _ARRAY_OVERHEAD_BYTES
@@ -108,26 +109,29 @@ def load_network(path: str | Path) -> Network:
     return network
 
 
-def _parse_config(text: bytes, path: Path) -> dict[str, Any]:
+def parse_document(text: bytes, path: Path, *, entry: str, format_name: str, max_version: int, what: str,
+                   error: type[ModelFileError] = ModelFileError) -> dict[str, Any]:
+    """Parse the JSON part of an mlpkit zip file (model or checkpoint) and check its common header: the
+    format name, a version this mlpkit reads, and a 'network' section with a list of layers."""
     try:
-        config = json.loads(text.decode("utf-8"))
+        document = json.loads(text.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}: {CONFIG_ENTRY} is not valid JSON: {exc}") from exc
-    if not isinstance(config, dict) or config.get("format") != FORMAT_NAME:
-        raise ModelFileError(f"{path} is not an mlpkit model file (format field is not {FORMAT_NAME!r})")
-    version = config.get("format_version")
-    if not isinstance(version, int) or version < 1 or version > FORMAT_VERSION:
-        raise ModelFileError(f"{path} has model format version {version!r}; this mlpkit reads versions "
-                             f"1..{FORMAT_VERSION} (upgrade mlpkit to read newer files)")
-    network = config.get("network")
+        raise error(f"{path}: {entry} is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict) or document.get("format") != format_name:
+        raise error(f"{path} is not an mlpkit {what} (format field is not {format_name!r})")
+    version = document.get("format_version")
+    if not isinstance(version, int) or version < 1 or version > max_version:
+        raise error(f"{path} has {what} format version {version!r}; this mlpkit reads versions "
+                    f"1..{max_version} (upgrade mlpkit to read newer files)")
+    network = document.get("network")
     if not isinstance(network, dict) or not isinstance(network.get("layers"), list):
-        raise ModelFileError(f"{path}: {CONFIG_ENTRY} has no valid 'network' section")
-    if not isinstance(config.get("metadata", {}), dict):
-        raise ModelFileError(f"{path}: metadata must be a JSON object")
-    return config
+        raise error(f"{path}: {entry} has no valid 'network' section")
+    if not isinstance(document.get("metadata") or {}, dict):
+        raise error(f"{path}: metadata must be a JSON object")
+    return document
 
 
-def _build_network(network_config: dict[str, Any], path: Path) -> Network:
+def build_network(network_config: dict[str, Any], path: Path) -> Network:
     """Build the (untrained) network a configuration describes, after bounding its size from the config
     alone, so that a crafted file cannot make us allocate an absurd model."""
     try:
