@@ -42,7 +42,7 @@ from .callbacks import Callback, EarlyStopping
 from .network import Network
 from .optimizers import Optimizer, get_optimizer
 from .schedules import HalveOnPlateau, Schedule
-from .serialization import ModelFileError, build_network, parse_document
+from .serialization import ModelFileError, network_from_file_config, parse_document
 from .training import History
 
 __all__ = [
@@ -376,7 +376,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             if infos[STATE_ENTRY].file_size > _MAX_JSON_BYTES:
                 raise CheckpointError(f"{path}: {STATE_ENTRY} is implausibly large")
             document = _parse_document(archive.read(STATE_ENTRY), path)
-            network = build_network(document["network"], path)
+            network = network_from_file_config(document["network"], path)
             expected = {f"network/{k}": v for k, v in network.get_weights().items()}
             n_params = network.n_params
             optimizer = document.get("optimizer")

@@ -77,7 +77,7 @@ def load_network(path: str | Path) -> Network:
                 raise ModelFileError(f"{path}: {CONFIG_ENTRY} is implausibly large")
             config = parse_document(archive.read(CONFIG_ENTRY), path, entry=CONFIG_ENTRY, format_name=FORMAT_NAME,
                                     max_version=FORMAT_VERSION, what="model file")
-            network = build_network(config["network"], path)
+            network = network_from_file_config(config["network"], path)
             expected = dict(network.named_parameters())
             expected.update(network.named_states())
             limit = sum(a.nbytes for a in expected.values()) + _ARRAY_OVERHEAD_BYTES
@@ -131,7 +131,7 @@ def parse_document(text: bytes, path: Path, *, entry: str, format_name: str, max
     return document
 
 
-def build_network(network_config: dict[str, Any], path: Path) -> Network:
+def network_from_file_config(network_config: dict[str, Any], path: Path) -> Network:
     """Build the (untrained) network a configuration describes, after bounding its size from the config
     alone, so that a crafted file cannot make us allocate an absurd model."""
     try:
