@@ -42,7 +42,7 @@ from .callbacks import Callback, EarlyStopping
 from .network import Network
 from .optimizers import Optimizer, get_optimizer
 from .schedules import HalveOnPlateau, Schedule
-from .serialization import ModelFileError, network_from_file_config, parse_document
+from .serialization import ModelFileError, network_from_file_config, parse_document, read_npz_bounded
 from .training import History
 
 __all__ = [
@@ -391,14 +391,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             raw = archive.read(ARRAYS_ENTRY)
     except zipfile.BadZipFile as exc:
         raise CheckpointError(f"{path} is a corrupt zip archive: {exc}") from exc
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as inner:
-            if sum(info.file_size for info in inner.infolist()) > limit:
-                raise CheckpointError(f"{path}: the arrays unpack to more than the model its config describes")
-        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise CheckpointError(f"{path}: cannot read the arrays safely: {exc}") from exc
+    arrays = read_npz_bounded(raw, limit, path, CheckpointError)
 
     wanted = set(expected) | {f"optimizer/{s}" for s in slot_names}
     if isinstance(early, dict) and early.get("has_best_params"):

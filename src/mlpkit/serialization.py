@@ -86,14 +86,7 @@ def load_network(path: str | Path) -> Network:
             raw = archive.read(ARRAYS_ENTRY)
     except zipfile.BadZipFile as exc:
         raise ModelFileError(f"{path} is a corrupt zip archive: {exc}") from exc
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as inner:
-            if sum(info.file_size for info in inner.infolist()) > limit:
-                raise ModelFileError(f"{path}: the arrays unpack to more than the model its config describes")
-        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(f"{path}: cannot read the arrays safely: {exc}") from exc
+    arrays = read_npz_bounded(raw, limit, path)
     missing = sorted(set(expected) - set(arrays))
     unexpected = sorted(set(arrays) - set(expected))
     if missing or unexpected:
@@ -107,6 +100,22 @@ def load_network(path: str | Path) -> Network:
     network.set_weights(arrays)
     network.metadata = config.get("metadata", {})
     return network
+
+
+def read_npz_bounded(raw: bytes, limit: int, path: Path,
+                     error: type[ModelFileError] = ModelFileError) -> dict[str, np.ndarray]:
+    """The arrays of an in-memory .npz, refusing pickled objects and anything that would unpack to more
+    than ``limit`` bytes (checked from the archive's directory before decompressing)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as inner:
+            if sum(info.file_size for info in inner.infolist()) > limit:
+                raise error(f"{path}: the arrays unpack to more than the model its config describes")
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, error):
+            raise
+        raise error(f"{path}: cannot read the arrays safely: {exc}") from exc
 
 
 def parse_document(text: bytes, path: Path, *, entry: str, format_name: str, max_version: int, what: str,
