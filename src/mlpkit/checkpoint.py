@@ -29,7 +29,6 @@ import io
 import json
 import os
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +41,14 @@ from .callbacks import Callback, EarlyStopping
 from .network import Network
 from .optimizers import Optimizer, get_optimizer
 from .schedules import HalveOnPlateau, Schedule
-from .serialization import ModelFileError, network_from_file_config, parse_document, read_npz_bounded
+from .serialization import (
+    _ARRAY_OVERHEAD_BYTES,
+    ModelFileError,
+    network_from_file_config,
+    open_container,
+    parse_document,
+    read_arrays,
+)
 from .training import History
 
 __all__ = [
@@ -60,8 +66,6 @@ FORMAT_NAME = "mlpkit-checkpoint"
 FORMAT_VERSION = 1
 STATE_ENTRY = "checkpoint.json"
 ARRAYS_ENTRY = "arrays.npz"
-_MAX_JSON_BYTES = 64 * 1024 * 1024
-_ARRAY_OVERHEAD_BYTES = 1024 * 1024
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
 
 
@@ -363,35 +367,19 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`; refuse anything that does not check."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint file at {path}")
-    if not zipfile.is_zipfile(path):
-        raise CheckpointError(f"{path} is not an mlpkit checkpoint (expected a zip archive)")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = {info.filename: info for info in archive.infolist()}
-            if set(infos) != {STATE_ENTRY, ARRAYS_ENTRY}:
-                raise CheckpointError(f"{path} is not an mlpkit checkpoint: expected entries {STATE_ENTRY} and "
-                                      f"{ARRAYS_ENTRY}, found {sorted(infos)}")
-            if infos[STATE_ENTRY].file_size > _MAX_JSON_BYTES:
-                raise CheckpointError(f"{path}: {STATE_ENTRY} is implausibly large")
-            document = _parse_document(archive.read(STATE_ENTRY), path)
-            network = network_from_file_config(document["network"], path)
-            expected = {f"network/{k}": v for k, v in network.get_weights().items()}
-            n_params = network.n_params
-            optimizer = document.get("optimizer")
-            early = document.get("early_stopping")
-            slot_names = list(optimizer.get("slots", [])) if isinstance(optimizer, dict) else []
-            state_names = list(early.get("best_states", [])) if isinstance(early, dict) else []
-            network_bytes = sum(v.nbytes for v in expected.values())
-            # slots and early stopping's copy may be float64 whatever the network's dtype
-            limit = 2 * network_bytes * (2 + len(slot_names)) + 16 * n_params + _ARRAY_OVERHEAD_BYTES
-            if infos[ARRAYS_ENTRY].file_size > limit:
-                raise CheckpointError(f"{path}: {ARRAYS_ENTRY} is larger than the model its config describes")
-            raw = archive.read(ARRAYS_ENTRY)
-    except zipfile.BadZipFile as exc:
-        raise CheckpointError(f"{path} is a corrupt zip archive: {exc}") from exc
-    arrays = read_npz_bounded(raw, limit, path, CheckpointError)
+    with open_container(path, STATE_ENTRY, "checkpoint file", CheckpointError) as (archive, text):
+        document = _parse_document(text, path)
+        network = network_from_file_config(document["network"], path)
+        expected = {f"network/{k}": v for k, v in network.get_weights().items()}
+        n_params = network.n_params
+        optimizer = document.get("optimizer")
+        early = document.get("early_stopping")
+        slot_names = list(optimizer.get("slots", [])) if isinstance(optimizer, dict) else []
+        state_names = list(early.get("best_states", [])) if isinstance(early, dict) else []
+        network_bytes = sum(v.nbytes for v in expected.values())
+        # slots and early stopping's copy may be float64 whatever the network's dtype
+        limit = 2 * network_bytes * (2 + len(slot_names)) + 16 * n_params + _ARRAY_OVERHEAD_BYTES
+        arrays = read_arrays(archive, limit, path, CheckpointError)
 
     wanted = set(expected) | {f"optimizer/{s}" for s in slot_names}
     if isinstance(early, dict) and early.get("has_best_params"):

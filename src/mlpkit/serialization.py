@@ -14,6 +14,8 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,35 +60,46 @@ def save_network(network: Network, path: str | Path, metadata: dict[str, Any] | 
     return atomic_write_bytes(path, data)
 
 
-def load_network(path: str | Path) -> Network:
-    """Load a model saved by :func:`save_network` / ``Network.save``; refuse anything that does not check."""
-    path = Path(path)
+@contextmanager
+def open_container(path: Path, json_entry: str, what: str,
+                   error: type[ModelFileError] = ModelFileError) -> Iterator[tuple[zipfile.ZipFile, bytes]]:
+    """Open an mlpkit zip file (model or checkpoint) after checking that it is a zip holding exactly
+    ``json_entry`` and ``arrays.npz``, with a JSON part of sane size; yield the archive and the JSON bytes."""
     if not path.is_file():
-        raise FileNotFoundError(f"no model file at {path}")
+        raise FileNotFoundError(f"no {what} at {path}")
     if not zipfile.is_zipfile(path):
-        raise ModelFileError(f"{path} is not an mlpkit model file (expected a zip archive)")
+        raise error(f"{path} is not an mlpkit {what} (expected a zip archive)")
     try:
         with zipfile.ZipFile(path) as archive:
             infos = {info.filename: info for info in archive.infolist()}
-            if set(infos) != {CONFIG_ENTRY, ARRAYS_ENTRY}:
-                raise ModelFileError(
-                    f"{path} is not an mlpkit model file: expected entries {CONFIG_ENTRY} and {ARRAYS_ENTRY}, "
-                    f"found {sorted(infos)}"
-                )
-            if infos[CONFIG_ENTRY].file_size > _MAX_CONFIG_BYTES:
-                raise ModelFileError(f"{path}: {CONFIG_ENTRY} is implausibly large")
-            config = parse_document(archive.read(CONFIG_ENTRY), path, entry=CONFIG_ENTRY, format_name=FORMAT_NAME,
-                                    max_version=FORMAT_VERSION, what="model file")
-            network = network_from_file_config(config["network"], path)
-            expected = dict(network.named_parameters())
-            expected.update(network.named_states())
-            limit = sum(a.nbytes for a in expected.values()) + _ARRAY_OVERHEAD_BYTES
-            if infos[ARRAYS_ENTRY].file_size > limit:
-                raise ModelFileError(f"{path}: {ARRAYS_ENTRY} is larger than the model its config describes")
-            raw = archive.read(ARRAYS_ENTRY)
+            if set(infos) != {json_entry, ARRAYS_ENTRY}:
+                raise error(f"{path} is not an mlpkit {what}: expected entries {json_entry} and {ARRAYS_ENTRY}, "
+                            f"found {sorted(infos)}")
+            if infos[json_entry].file_size > _MAX_CONFIG_BYTES:
+                raise error(f"{path}: {json_entry} is implausibly large")
+            yield archive, archive.read(json_entry)
     except zipfile.BadZipFile as exc:
-        raise ModelFileError(f"{path} is a corrupt zip archive: {exc}") from exc
-    arrays = read_npz_bounded(raw, limit, path)
+        raise error(f"{path} is a corrupt zip archive: {exc}") from exc
+
+
+def read_arrays(archive: zipfile.ZipFile, limit: int, path: Path,
+                error: type[ModelFileError] = ModelFileError) -> dict[str, np.ndarray]:
+    """The arrays of an open container, refused unread when they would take more than ``limit`` bytes."""
+    if archive.getinfo(ARRAYS_ENTRY).file_size > limit:
+        raise error(f"{path}: {ARRAYS_ENTRY} is larger than the model its config describes")
+    return read_npz_bounded(archive.read(ARRAYS_ENTRY), limit, path, error)
+
+
+def load_network(path: str | Path) -> Network:
+    """Load a model saved by :func:`save_network` / ``Network.save``; refuse anything that does not check."""
+    path = Path(path)
+    with open_container(path, CONFIG_ENTRY, "model file") as (archive, text):
+        config = parse_document(text, path, entry=CONFIG_ENTRY, format_name=FORMAT_NAME,
+                                max_version=FORMAT_VERSION, what="model file")
+        network = network_from_file_config(config["network"], path)
+        expected = dict(network.named_parameters())
+        expected.update(network.named_states())
+        arrays = read_arrays(archive, sum(a.nbytes for a in expected.values()) + _ARRAY_OVERHEAD_BYTES, path)
     missing = sorted(set(expected) - set(arrays))
     unexpected = sorted(set(arrays) - set(expected))
     if missing or unexpected:
