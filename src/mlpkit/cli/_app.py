@@ -42,7 +42,16 @@ from ._build import (
     read_features,
     remap_labels,
 )
-from ._config import OPTIONS, ConfigError, Option, convert_mapping, read_config_file, resolve
+from ._config import (
+    OPTIONS,
+    ConfigError,
+    Option,
+    convert_mapping,
+    merge_preset,
+    read_config_file,
+    read_preset,
+    resolve,
+)
 from ._display import evaluation_tables, gradcheck_table, gradient_table, make_console, saturation_table
 from ._train import CHECKPOINT_FILE, Resume, TrainRun
 
@@ -136,11 +145,13 @@ def _train_options(function: Callable) -> Callable:
 @cli.command(context_settings=CONTEXT)
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="TOML/YAML/JSON file of option values (keys as the option names); flags override it")
+@click.option("--preset", default=None, metavar="NAME",
+              help="packaged settings, e.g. mnist-98 or mnist-99 (mlpkit.presets); --config and flags override it")
 @click.option("--resume", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=f"continue the run in this directory from its {CHECKPOINT_FILE}")
 @click.option("--overwrite", is_flag=True, default=False, help="reuse an --out directory that holds a run")
 @_train_options
-def train(config: Path | None, resume: Path | None, overwrite: bool, **values: Any) -> int:
+def train(config: Path | None, preset: str | None, resume: Path | None, overwrite: bool, **values: Any) -> int:
     """Train a network; write the model, history, effective config, checkpoint and plots to a run directory.
 
     Defaults: the embedded 8x8 digits, layers auto,30,auto (64, 30, 10), sigmoid hidden layer, softmax
@@ -151,8 +162,9 @@ def train(config: Path | None, resume: Path | None, overwrite: bool, **values: A
     console, err = make_console(), make_console(stderr=True)
     with user_errors():
         if resume is not None:
-            if config is not None:
-                raise ConfigError("--config and --resume cannot be combined: a resumed run keeps its saved settings")
+            if config is not None or preset is not None:
+                flag = "--config" if config is not None else "--preset"
+                raise ConfigError(f"{flag} and --resume cannot be combined: a resumed run keeps its saved settings")
             extra = [k for k in given if k not in RESUME_OVERRIDES]
             if extra:
                 flags = ", ".join(next(o.label for o in OPTIONS if o.name == k) for k in extra)
@@ -167,9 +179,11 @@ def train(config: Path | None, resume: Path | None, overwrite: bool, **values: A
             cfg.out = str(resume)
             run = TrainRun(cfg, console=console, err_console=err, resume=Resume(resume, checkpoint))
         else:
+            from_preset = read_preset(preset) if preset is not None else {}
             from_file = read_config_file(config) if config is not None else {}
-            sources = {**{k: config.name for k in from_file}, **{k: "command line" for k in given}}
-            cfg = resolve({**from_file, **given}, sources)
+            sources = {**{k: f"preset {preset}" for k in from_preset}, **{k: config.name for k in from_file},
+                       **{k: "command line" for k in given}}
+            cfg = resolve(merge_preset(from_preset, {**from_file, **given}), sources)
             run = TrainRun(cfg, console=console, err_console=err, overwrite=overwrite)
         run.setup()
     return run.run()
@@ -471,3 +485,43 @@ def reproduce(quick: bool, seeds: str | None, jobs: int | None, only: str | None
         + (f" --only {only!r}" if only else "")
     click.echo(write_table(results, out, command, quick=quick).read_text())
     return 0
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to bind; another than 127.0.0.1 exposes the app to the network")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="port to listen on")
+@click.option("--models", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="directory of .mlpk models offered on the draw-a-digit page")
+@click.option("--max-upload-mb", type=click.FloatRange(0, 1024, min_open=True), default=20, show_default=True,
+              help="largest model file the page may upload, in MB")
+def serve(host: str, port: int, models: Path | None, max_upload_mb: float) -> int:
+    """Start the local web app: learning slowdown, softmax explorer, live training dashboard, draw a digit."""
+    from ._serve import serve as run_server
+
+    return run_server(host, port, models, max_upload_mb)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--backend", type=click.Choice(["process", "serial", "ray"]), default=None,
+              help="where trials run: a local process pool (default, all cores), this process, or Ray")
+@click.option("--address", default=None, metavar="HOST:PORT", help="Ray cluster to join (--backend ray)")
+@click.option("--workers", type=click.IntRange(min=0), default=None, help="trials at a time (0: all cores)")
+@click.option("--storage", default=None, metavar="PATH", help="SQLite results file (default CONFIG's name .sqlite)")
+@click.option("--out", default=None, metavar="PATH", help="directory of trials.csv and the plots")
+@click.option("--trials", type=click.IntRange(min=1), default=None, help="trials per random round")
+@click.option("--resume", is_flag=True, help="continue the search in --storage, skipping its finished trials")
+@click.option("--overwrite", is_flag=True, help="discard the trials already in --storage and start again")
+@click.option("--quiet", is_flag=True, help="no line per finished trial")
+def tune(config: Path, resume: bool, overwrite: bool, quiet: bool, **overrides: Any) -> int:
+    """Search hyper-parameters as CONFIG (TOML/YAML/JSON: [train], [space], [search]) describes.
+
+    Prints one line per finished trial, then the ranked trials; writes trials.csv, scores.png and
+    curves.png. Trials are kept in an SQLite file: after an interruption, --resume skips those done.
+    """
+    from ._tune import TuneRun
+
+    with user_errors():
+        run = TuneRun(config, overrides, resume=resume, overwrite=overwrite, quiet=quiet, console=make_console())
+        return run.run()

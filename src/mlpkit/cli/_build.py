@@ -90,11 +90,14 @@ def remap_labels(y: np.ndarray, file_classes: tuple[str, ...] | None, model_clas
 
 def build_network(sizes: list[int], *, activation: str = "sigmoid", output: str = "softmax", cost: str | None = None,
                   init: str = "default", l2: float = 0.0, l1: float = 0.0, dropout: list[float] | None = None,
-                  batch_norm: bool = False, standardize: bool = False, dtype: str = "float32",
-                  seed: int | None = 0) -> Network:
-    """The network the options describe: [Standardize], then per hidden layer Dense (or Dense without bias
-    + BatchNorm carrying the activation) and Dropout if its keep probability is below 1, then the output."""
+                  input_dropout: float = 1.0, batch_norm: bool = False, standardize: bool = False,
+                  dtype: str = "float32", seed: int | None = 0) -> Network:
+    """The network the options describe: [Standardize], [Dropout on the inputs if ``input_dropout`` < 1], then
+    per hidden layer Dense (or Dense without bias + BatchNorm carrying the activation) and Dropout if its keep
+    probability is below 1, then the output."""
     layers: list[Layer] = [Standardize()] if standardize else []
+    if input_dropout < 1.0:
+        layers.append(Dropout(input_dropout))
     keeps = list(dropout or [])
     for i, width in enumerate(sizes[1:-1]):
         if batch_norm:
@@ -110,7 +113,8 @@ def build_network(sizes: list[int], *, activation: str = "sigmoid", output: str 
 
 def network_from_config(cfg: TrainConfig, sizes: list[int]) -> Network:
     return build_network(sizes, activation=cfg.activation, output=cfg.output, cost=cfg.cost, init=cfg.init,
-                         l2=cfg.l2, l1=cfg.l1, dropout=cfg.dropout, batch_norm=cfg.batch_norm,
+                         l2=cfg.l2, l1=cfg.l1, dropout=cfg.dropout, input_dropout=cfg.input_dropout,
+                         batch_norm=cfg.batch_norm,
                          standardize=cfg.standardize, dtype=cfg.dtype, seed=cfg.seed)
 
 
@@ -139,9 +143,11 @@ def build_schedule(cfg: TrainConfig) -> Schedule | None:
     return None
 
 
-def build_augmenter(names: list[str], image_shape: tuple[int, int] | None, dataset: str) -> Augmenter | None:
+def build_augmenter(names: list[str], image_shape: tuple[int, int] | None, dataset: str,
+                    n_jobs: int | None = None) -> Augmenter | None:
     """Augmenters sized for the images: the MNIST settings (Nielsen's one-pixel shifts, rotations of up to
-    10 degrees, Simard et al.'s elastic alpha = 34, sigma = 4 pixels) scaled by height / 28."""
+    10 degrees, Simard et al.'s elastic alpha = 34, sigma = 4 pixels) scaled by height / 28; ``n_jobs``
+    threads (default: one per available CPU)."""
     if not names:
         return None
     if image_shape is None:
@@ -150,14 +156,14 @@ def build_augmenter(names: list[str], image_shape: tuple[int, int] | None, datas
     made: list[Augmenter] = []
     for name in names:
         if name == "shift":
-            made.append(datasets.RandomShift(1, image_shape))
+            made.append(datasets.RandomShift(1, image_shape, n_jobs=n_jobs))
         elif name == "rotate":
-            made.append(datasets.RandomRotation(10.0, image_shape))
+            made.append(datasets.RandomRotation(10.0, image_shape, n_jobs=n_jobs))
         elif name == "elastic":
-            made.append(datasets.ElasticDistortion(34.0 * scale, 4.0 * scale, image_shape))
+            made.append(datasets.ElasticDistortion(34.0 * scale, 4.0 * scale, image_shape, n_jobs=n_jobs))
         else:
-            made.append(datasets.RandomAffine(10.0, (0.9, 1.1), 2.0 * scale, image_shape))
-    return made[0] if len(made) == 1 else datasets.Compose(made)
+            made.append(datasets.RandomAffine(10.0, (0.9, 1.1), 2.0 * scale, image_shape, n_jobs=n_jobs))
+    return made[0] if len(made) == 1 else datasets.Compose(made, n_jobs=n_jobs)
 
 
 # --------------------------------------------------------------------------------- predict inputs

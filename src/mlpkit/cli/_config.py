@@ -76,6 +76,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("l1", ("--l1",), "float", 0.0, "L1 regularization strength (instead of L2)"),
     Option("dropout", ("--dropout",), "list", None,
            "keep probability after each hidden layer, e.g. 0.5, or one per hidden layer: 0.8,0.5"),
+    Option("input_dropout", ("--input-dropout",), "float", 1.0,
+           "keep probability of each input feature (dropout on the inputs, Srivastava et al. 2014); 1: off"),
     Option("batch_norm", ("--batch-norm",), "bool", False, "batch normalization before each hidden activation"),
     Option("standardize", ("--standardize",), "bool", False,
            "input normalization layer (mean and std of the training set)"),
@@ -115,6 +117,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("checkpoint_every", ("--checkpoint-every",), "int", 0,
            "also write checkpoint.mlpkc every N epochs (0: on Ctrl-C and at the end)", saved=False),
     Option("quiet", ("--quiet",), "bool", False, "print only the final result", saved=False),
+    Option("dashboard", ("--dashboard",), "str", None,
+           "address of a running mlpkit serve (e.g. http://127.0.0.1:8000) to show this run live", saved=False),
 )
 OPTION_BY_NAME = {o.name: o for o in OPTIONS}
 #: file keys accepted for an option besides its name (from the alias flags: eta, lmbda, beta)
@@ -157,6 +161,7 @@ class TrainConfig:
     l2: float = 0.0
     l1: float = 0.0
     dropout: list[float] = field(default_factory=list)
+    input_dropout: float = 1.0
     batch_norm: bool = False
     standardize: bool = False
     optimizer: str = "sgd"
@@ -184,6 +189,7 @@ class TrainConfig:
     plots: bool = True
     checkpoint_every: int = 0
     quiet: bool = False
+    dashboard: str | None = None
 
     def effective(self) -> dict[str, Any]:
         """The settings that define the experiment, JSON/YAML-ready (``--config`` reads them back)."""
@@ -222,6 +228,38 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path.name} must hold key = value settings at its top level, got a {type(raw).__name__}")
     return convert_mapping(raw, where=path.name)
+
+
+def read_preset(name: str) -> dict[str, Any]:
+    """The option values of the packaged preset ``name`` (:mod:`mlpkit.presets`); an unknown name is an
+    error listing the known ones."""
+    from .. import presets
+
+    try:
+        return read_config_file(presets.path(name))
+    except ValueError as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"--preset: {exc}") from None
+
+
+def merge_preset(preset: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A preset's values with ``overrides`` (a ``--config`` file, then flags) on top.
+
+    When the overrides change the optimizer or the schedule, the preset's parameters that belong only to
+    the replaced one (e.g. ``decay_rate`` of an exponential schedule overridden by ``--schedule step``) are
+    dropped, so that overriding one choice does not turn the rest of the preset into an error.
+    """
+    kept = dict(preset)
+    for choice, parameters in (("optimizer", OPTIMIZER_PARAMETERS), ("schedule", SCHEDULE_PARAMETERS)):
+        new = overrides.get(choice)
+        if new is None or new == preset.get(choice):
+            continue
+        new_name = str(new).strip().lower().replace("_", "-")
+        for name, users in parameters.items():
+            if name in kept and new_name not in users:
+                del kept[name]
+    return {**kept, **{k: v for k, v in overrides.items() if v is not None}}
 
 
 def convert_mapping(raw: dict[str, Any], where: str) -> dict[str, Any]:
@@ -395,6 +433,8 @@ def resolve(values: dict[str, Any], sources: dict[str, str] | None = None) -> Tr
         if n_hidden == 0:
             raise ConfigError(f"{label('dropout')} applies after hidden layers, and --layers has none")
         cfg.dropout = keeps * n_hidden if len(keeps) == 1 else keeps
+    cfg.input_dropout = _number(raw["input_dropout"], label("input_dropout"), high=1.0, high_open=False,
+                                what="a keep probability in (0, 1] (1 keeps every input)")
     cfg.batch_norm = bool(raw["batch_norm"])
     cfg.standardize = bool(raw["standardize"])
     if cfg.batch_norm and n_hidden == 0:
@@ -472,4 +512,11 @@ def resolve(values: dict[str, Any], sources: dict[str, str] | None = None) -> Tr
     cfg.plots = bool(raw["plots"])
     cfg.checkpoint_every = _positive_int(raw["checkpoint_every"], label("checkpoint_every"), allow_zero=True)
     cfg.quiet = bool(raw["quiet"])
+    if raw["dashboard"] is not None:
+        from ..web.reporter import check_dashboard_url
+
+        try:
+            cfg.dashboard = check_dashboard_url(raw["dashboard"])
+        except ValueError as exc:
+            raise ConfigError(str(exc).replace("--dashboard", label("dashboard"), 1)) from None
     return cfg

@@ -216,6 +216,13 @@ class TrainRun:
             previous_history=self.previous_history, config=effective, path=self.out / CHECKPOINT_FILE,
             every=cfg.checkpoint_every)
         callbacks.append(self.checkpointer)
+        if cfg.dashboard:
+            from ..web.reporter import DashboardReporter
+
+            callbacks.append(DashboardReporter(
+                cfg.dashboard, name=f"mlpkit train {data.name} {self.network.sizes}", epochs=cfg.epochs,
+                settings=effective, validation=None if validation is None else (validation.X, validation.y),
+                image_shape=data.image_shape, epoch_offset=self.start_epoch, stream=self.err.file))
         if not cfg.quiet:  # last: a printed row means that epoch is in the checkpoint
             self.display = EpochTable(self.console, total_epochs=cfg.epochs, epoch_offset=self.start_epoch,
                                       n_batches=math.ceil(len(data.train.y) / cfg.batch_size),

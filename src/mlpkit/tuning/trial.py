@@ -1,0 +1,157 @@
+"""One trial: train a network with ``mlpkit train``'s options plus the sampled hyper-parameters.
+
+:func:`run_trial` is what every backend runs, in this process, in a pool worker or on a Ray node. It takes
+and returns plain dictionaries (picklable, JSON-ready) and never raises for a bad trial: an exception or a
+diverging run (``fit`` stops it with a RuntimeWarning and ``stop_reason == "diverged"``) comes back as
+``status = "failed"`` with the error, so one bad point does not end the search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import socket
+import time
+import warnings
+from typing import Any
+
+from ..callbacks import EarlyStopping
+from ..cli._build import Data, build_augmenter, build_optimizer, build_schedule, load_data, network_from_config
+from ..cli._config import ALIASES, OPTION_BY_NAME, ConfigError, convert_mapping, resolve, resolve_layers
+from ..training import fit
+from .pruning import PruningCallback, pruner_from_config
+
+__all__ = ["FIXED_ONLY", "limit_blas_threads", "run_trial", "trial_id", "worker_info"]
+
+#: options that describe the search itself, never a searched hyper-parameter
+FIXED_ONLY = ("dataset", "label_column", "seed", "out", "plots", "checkpoint_every", "quiet")
+
+_DATA_CACHE: dict[tuple[str, str, int, str], Data] = {}
+
+
+def trial_id(params: dict[str, Any], seed: int) -> str:
+    """A stable identity: the first 16 hex digits of SHA-256 of the canonical JSON of parameters and seed."""
+    text = json.dumps({"params": params, "seed": seed}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def option_name(key: str) -> str:
+    """A ``mlpkit train`` option's name for a key written as the option, a flag alias (eta, lmbda, beta) or
+    with dashes; ValueError naming the allowed keys otherwise."""
+    name = str(key).strip().replace("-", "_")
+    name = ALIASES.get(name, name)
+    if name not in OPTION_BY_NAME:
+        raise ConfigError(f"unknown training option {key!r}; allowed: {', '.join(OPTION_BY_NAME)}")
+    return name
+
+
+def limit_blas_threads(threads: int = 1) -> None:
+    """Limit the BLAS (and OpenMP) thread pools of this process: one trial per core, no oversubscription.
+
+    The environment variables reach libraries loaded afterwards; threadpoolctl (when installed) resizes the
+    pools of those already loaded, such as NumPy's OpenBLAS.
+    """
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+        os.environ[name] = str(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(threads)
+
+
+def worker_info() -> dict[str, Any]:
+    """The process id and the BLAS pools' thread counts of the calling process (for checks and reports)."""
+    try:
+        from threadpoolctl import threadpool_info
+        threads = [pool["num_threads"] for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    except ImportError:
+        threads = []
+    return {"pid": os.getpid(), "host": socket.gethostname(), "blas_threads": threads}
+
+
+def _data(cfg: Any) -> Data:
+    key = (cfg.dataset, cfg.label_column, cfg.seed, cfg.dtype)
+    if key not in _DATA_CACHE:  # a worker runs many trials on the same data: load it once
+        _DATA_CACHE[key] = load_data(cfg.dataset, label_column=cfg.label_column, seed=cfg.seed, dtype=cfg.dtype)
+    return _DATA_CACHE[key]
+
+
+def _score(curve: list[float], mode: str) -> float | None:
+    finite = [v for v in curve if math.isfinite(v)]
+    if not finite:
+        return None
+    return max(finite) if mode == "max" else min(finite)
+
+
+def run_trial(task: dict[str, Any]) -> dict[str, Any]:
+    """Train one configuration and report it.
+
+    ``task`` keys: ``id``, ``params`` (searched values), ``options`` (fixed ``mlpkit train`` options),
+    ``seed``, ``metric`` and ``mode`` (``"max"``/``"min"``), optionally ``pruner`` (a config for
+    :func:`~mlpkit.tuning.pruning.pruner_from_config`) with ``reference`` (finished trials' curves of the
+    metric), ``blas_threads`` (limit the BLAS pools first) and ``initial_loss`` (also measure the training
+    cost before the first epoch, for Nielsen's learning-rate threshold).
+
+    Returns the task's ``id``, ``params`` and ``seed`` plus ``status`` (``completed``, ``pruned`` or
+    ``failed``), ``score`` (the best value of the metric over the epochs), ``epochs``, ``history`` (every
+    per-epoch metric), ``stop_reason``, ``error``, ``duration`` (seconds), ``pid`` and ``host``.
+    """
+    start = time.perf_counter()
+    if task.get("blas_threads"):
+        limit_blas_threads(int(task["blas_threads"]))
+    info = worker_info()
+    result: dict[str, Any] = {"id": task["id"], "params": task["params"], "seed": task["seed"], "status": "failed",
+                              "score": None, "epochs": 0, "history": {}, "stop_reason": None, "error": None,
+                              "pid": info["pid"], "host": info["host"]}
+    try:
+        _train(task, result)
+    except Exception as exc:  # any error of one configuration is that trial's result, not the search's end
+        result["status"] = "failed"
+        result["error"] = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+    result["duration"] = time.perf_counter() - start
+    return result
+
+
+def _train(task: dict[str, Any], result: dict[str, Any]) -> None:
+    values = {**task["options"], **convert_mapping(task["params"], where="the trial's parameters")}
+    values.update(seed=task["seed"], quiet=True, plots=False)
+    cfg = resolve(values, {k: "the trial's settings" for k in values})
+    data = _data(cfg)
+    dataset = data.dataset
+    sizes = resolve_layers(cfg.layers, dataset.n_features, dataset.n_classes)
+    network = network_from_config(cfg, sizes)
+    optimizer = build_optimizer(cfg)
+    schedule = build_schedule(cfg)
+    augment = build_augmenter(cfg.augment, dataset.image_shape, dataset.name)
+    validation = None if dataset.validation is None else (dataset.validation.X, dataset.validation.y)
+    if task.get("initial_loss"):
+        result["initial_loss"] = network.evaluate(dataset.train.X, dataset.train.y)["loss"]
+
+    callbacks: list[Any] = []
+    if cfg.early_stopping:
+        callbacks.append(EarlyStopping(cfg.monitor or "val_loss", patience=cfg.early_stopping))
+    pruner = pruner_from_config(task.get("pruner"))
+    pruning = None
+    if pruner is not None:
+        pruning = PruningCallback(pruner, task["metric"], task["mode"], task.get("reference", ()))
+        callbacks.append(pruning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        history = fit(network, dataset.train.X, dataset.train.y, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                      optimizer=optimizer, validation_data=validation, callbacks=callbacks, seed=cfg.seed,
+                      verbose=0, schedule=schedule, augment=augment)
+    result["epochs"] = len(history)
+    result["history"] = {k: list(v) for k, v in history.history.items()}
+    result["stop_reason"] = history.stop_reason
+    if history.stop_reason == "diverged":
+        messages = [" ".join(str(w.message).split()) for w in caught if issubclass(w.category, RuntimeWarning)]
+        result["error"] = next((m for m in messages if "diverged" in m), "training diverged")
+        return
+    if task["metric"] not in history:
+        raise ConfigError(f"the trials do not log {task['metric']!r} (they log {', '.join(sorted(history.history))}); "
+                          "choose another metric")
+    result["score"] = _score(history[task["metric"]], task["mode"])
+    result["status"] = "pruned" if pruning is not None and pruning.pruned else "completed"

@@ -1,0 +1,283 @@
+"""The Starlette application of ``mlpkit serve``: pages, JSON endpoints and the run event streams.
+
+Pages (plain HTML + JS from ``static/``): ``/`` (index), ``/slowdown``, ``/softmax``, ``/dashboard``, ``/draw``.
+
+JSON endpoints (errors are ``{"error": "<what was wrong>"}`` with a 4xx status):
+
+=========================================  =========================================================
+``GET  /api/health``                       ``{"status": "ok", "version": ...}``
+``POST /api/neuron``                       the learning-slowdown neuron (:mod:`.neuron`) for w, b, eta, cost...
+``GET  /api/models``                       models for the draw page (:mod:`.models`)
+``POST /api/models?name=FILE``             upload a model file as the raw body (size-limited)
+``POST /api/predict``                      ``{"model": id, "pixels": [[...]]}`` -> class probabilities
+``GET  /api/runs``                         all runs, newest first
+``POST /api/runs``                         start a run (settings as ``mlpkit train``'s options)
+``GET  /api/runs/{id}``                    one run's summary and events
+``POST /api/runs/{id}/stop``               ask a run to stop after its current epoch
+``GET  /api/runs/{id}/events``             server-sent events of the run, from the first (or Last-Event-ID)
+``POST /api/runs/attach``                  ``mlpkit train --dashboard``: register a run
+``POST /api/runs/{id}/events``             ``mlpkit train --dashboard``: one epoch or the end
+=========================================  =========================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import __version__
+from ._requests import BadRequest, check_keys, choice, integer, number, read_body, read_json
+from .digit import PREPROCESSORS
+from .models import ModelRegistry
+from .neuron import COSTS, train_neuron
+from .runs import RunManager, run_config
+
+STATIC = Path(__file__).parent / "static"
+PAGES = {"/": "index.html", "/slowdown": "slowdown.html", "/softmax": "softmax.html", "/dashboard": "dashboard.html",
+         "/draw": "draw.html"}
+#: default limit of an uploaded model file
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: largest drawing accepted (pixels per side)
+MAX_DRAWING_SIDE = 1024
+#: seconds between checks for new events, and between keep-alive comments, in an event stream
+POLL_S, KEEPALIVE_S = 0.1, 15.0
+
+
+def _page(name: str):
+    async def page(request: Request) -> Response:
+        return FileResponse(STATIC / name, media_type="text/html")
+    return page
+
+
+def _app_state(request: Request) -> tuple[ModelRegistry, RunManager]:
+    return request.app.state.models, request.app.state.runs
+
+
+# ------------------------------------------------------------------------------------------ demos
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+async def neuron(request: Request) -> Response:
+    body = await read_json(request)
+    check_keys(body, ("w", "b", "eta", "cost", "epochs", "x", "y"))
+    args = {"w": number(body, "w", 2.0, -20, 20), "b": number(body, "b", 2.0, -20, 20),
+            "eta": number(body, "eta", 0.15, 1e-6, 10), "cost": choice(body, "cost", "quadratic", tuple(COSTS)),
+            "epochs": integer(body, "epochs", 300, 1, 5000), "x": number(body, "x", 1.0, -10, 10),
+            "y": number(body, "y", 0.0, 0, 1)}
+    return JSONResponse({"settings": args, **await run_in_threadpool(lambda: train_neuron(**args))})
+
+
+# ------------------------------------------------------------------------------------------ models
+async def list_models(request: Request) -> Response:
+    models, _ = _app_state(request)
+    return JSONResponse({"models": await run_in_threadpool(models.list)})
+
+
+async def upload_model(request: Request) -> Response:
+    models, _ = _app_state(request)
+    data = await read_body(request, request.app.state.max_upload, "the model file")
+    if not data:
+        raise BadRequest("the upload is empty: send the .mlpk file as the request body")
+    try:
+        entry = await run_in_threadpool(models.add_upload, request.query_params.get("name", "upload.mlpk"), data)
+    except (ValueError, OSError) as exc:  # ModelFileError is a ValueError
+        message = " ".join(str(exc).split()).replace(str(models.upload_dir), "<upload>")
+        raise BadRequest(f"not a usable mlpkit model file: {message}") from None
+    return JSONResponse(entry.describe(), status_code=201)
+
+
+def _drawing(body: dict[str, Any]) -> np.ndarray:
+    pixels = body.get("pixels")
+    if not isinstance(pixels, list) or not pixels or not all(isinstance(row, list) for row in pixels):
+        raise BadRequest("pixels must be a 2-D array (a list of rows of numbers in [0, 1])")
+    if len(pixels) > MAX_DRAWING_SIDE or any(len(row) > MAX_DRAWING_SIDE for row in pixels):
+        raise BadRequest(f"the drawing may be at most {MAX_DRAWING_SIDE} x {MAX_DRAWING_SIDE} pixels")
+    if len({len(row) for row in pixels}) != 1 or not pixels[0]:
+        raise BadRequest("pixels must be a rectangular 2-D array: every row of the same, non-zero length")
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for row in pixels for v in row):
+        raise BadRequest("pixels must hold numbers only")
+    image = np.array(pixels, dtype=np.float64)
+    if not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:
+        raise BadRequest(f"pixel values must be in [0, 1], found {image.min():g} to {image.max():g}")
+    return image
+
+
+async def predict(request: Request) -> Response:
+    models, _ = _app_state(request)
+    body = await read_json(request)
+    check_keys(body, ("model", "pixels"))
+    entry = models.get(str(body.get("model", "")))
+    if entry is None:
+        raise BadRequest(f"no model {body.get('model')!r}; GET /api/models lists them", 404)
+    image = _drawing(body)
+
+    def classify() -> dict[str, Any]:
+        network = entry.load()
+        prepare = PREPROCESSORS.get(network.input_dim)
+        if prepare is None or not network.is_classifier or network.output_dim < 2:
+            raise BadRequest(f"model {entry.name} takes {network.input_dim} inputs and gives {network.output_dim} "
+                             "outputs; a drawing makes 784 (28x28) or 64 (8x8) inputs for a classifier")
+        try:
+            digit = prepare(image)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        probabilities = network.predict_proba(digit.reshape(1, -1))[0].astype(np.float64)
+        return {"model": entry.id, "probabilities": probabilities.tolist(), "prediction": int(probabilities.argmax()),
+                "input": {"shape": list(digit.shape), "pixels": np.round(digit, 4).tolist()}}
+
+    return JSONResponse(await run_in_threadpool(classify))
+
+
+# ------------------------------------------------------------------------------------------ runs
+def _run(request: Request):
+    _, runs = _app_state(request)
+    run = runs.get(request.path_params["run_id"])
+    if run is None:
+        raise BadRequest(f"no run {request.path_params['run_id']!r}; GET /api/runs lists them", 404)
+    return run
+
+
+async def list_runs(request: Request) -> Response:
+    _, runs = _app_state(request)
+    return JSONResponse({"runs": runs.list()})
+
+
+async def start_run(request: Request) -> Response:
+    _, runs = _app_state(request)
+    body = await read_json(request)
+    try:
+        cfg = run_config(body)
+    except ValueError as exc:
+        raise BadRequest(" ".join(str(exc).split())) from None
+    try:
+        run = runs.start(cfg)
+    except RuntimeError as exc:
+        raise BadRequest(str(exc), 409) from None
+    return JSONResponse(run.summary(), status_code=201)
+
+
+async def get_run(request: Request) -> Response:
+    run = _run(request)
+    return JSONResponse({**run.summary(), "events": run.events_from(0)})
+
+
+async def stop_run(request: Request) -> Response:
+    run = _run(request)
+    run.stop_requested.set()
+    return JSONResponse(run.summary())
+
+
+async def attach_run(request: Request) -> Response:
+    _, runs = _app_state(request)
+    body = await read_json(request)
+    try:
+        run = runs.attach(body)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return JSONResponse({"id": run.id}, status_code=201)
+
+
+async def report_event(request: Request) -> Response:
+    run = _run(request)
+    body = await read_json(request)
+    try:
+        RunManager.report(run, body)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return JSONResponse({"stop": run.stop_requested.is_set()})
+
+
+async def stream_events(request: Request) -> Response:
+    run = _run(request)
+    last = request.headers.get("last-event-id") or request.query_params.get("from")
+    start = int(last) + 1 if last is not None and last.isdigit() else 0
+
+    async def events() -> AsyncIterator[str]:
+        index, quiet = start, 0.0
+        yield "retry: 2000\n\n"
+        while True:
+            fresh = run.events_from(index)
+            for event in fresh:
+                yield f"id: {index}\ndata: {json.dumps(event, allow_nan=False)}\n\n"
+                index += 1
+                if event["type"] == "end":
+                    return
+            if fresh:
+                quiet = 0.0
+            elif quiet >= KEEPALIVE_S:
+                yield ": keep-alive\n\n"
+                quiet = 0.0
+            await asyncio.sleep(POLL_S)
+            quiet += POLL_S
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+# ------------------------------------------------------------------------------------------ app
+async def _bad_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadRequest)
+    return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"error": f"{exc.detail}: {request.method} {request.url.path}"}, status_code=exc.status_code)
+
+
+def create_app(*, models_dir: str | Path | None = None, max_upload: int = MAX_UPLOAD_BYTES,
+               upload_dir: str | Path | None = None) -> Starlette:
+    """The app. ``models_dir``: directory of ``.mlpk`` files for the draw page; ``max_upload``: largest model
+    upload in bytes; ``upload_dir``: where uploads are kept (default: a new temporary directory)."""
+    if models_dir is not None and not Path(models_dir).is_dir():
+        raise ValueError(f"--models {models_dir} is not a directory")
+    if isinstance(max_upload, bool) or not isinstance(max_upload, int) or max_upload < 1:
+        raise ValueError(f"the upload limit must be a positive number of bytes, got {max_upload!r}")
+    routes = [Route(path, _page(name)) for path, name in PAGES.items()]
+    routes += [
+        Route("/api/health", health),
+        Route("/api/neuron", neuron, methods=["POST"]),
+        Route("/api/models", list_models, methods=["GET"]),
+        Route("/api/models", upload_model, methods=["POST"]),
+        Route("/api/predict", predict, methods=["POST"]),
+        Route("/api/runs", list_runs, methods=["GET"]),
+        Route("/api/runs", start_run, methods=["POST"]),
+        Route("/api/runs/attach", attach_run, methods=["POST"]),
+        Route("/api/runs/{run_id}", get_run, methods=["GET"]),
+        Route("/api/runs/{run_id}/stop", stop_run, methods=["POST"]),
+        Route("/api/runs/{run_id}/events", stream_events, methods=["GET"]),
+        Route("/api/runs/{run_id}/events", report_event, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    own_uploads = upload_dir is None
+    uploads = Path(tempfile.mkdtemp(prefix="mlpkit-serve-")) if own_uploads else Path(upload_dir)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        app.state.runs.stop_all()  # threads are daemons; this lets them end at their next epoch
+        if own_uploads:
+            shutil.rmtree(uploads, ignore_errors=True)
+
+    app = Starlette(routes=routes, exception_handlers={BadRequest: _bad_request, HTTPException: _http_error},
+                    lifespan=lifespan)
+    app.state.models = ModelRegistry(None if models_dir is None else Path(models_dir), uploads)
+    app.state.runs = RunManager(app.state.models)
+    app.state.max_upload = max_upload
+    return app
