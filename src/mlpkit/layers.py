@@ -70,13 +70,21 @@ class Layer:
     #: the pre-activation z of the last forward pass (for the cost's stable log form)
     preactivation: np.ndarray | None = None
 
+    #: distinct (name, shape) scratch arrays a layer keeps (the training batch, the last partial batch,
+    #: inference chunks...); beyond this the oldest is dropped
+    _MAX_BUFFERS: ClassVar[int] = 24
+
     def _buffer(self, key: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """A scratch array reused across calls of the same shape (no allocation per batch)."""
-        cache = self.__dict__.setdefault("_buffers", {})
-        buf = cache.get(key)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = np.empty(shape, dtype=dtype)
-            cache[key] = buf
+        """A scratch array reused across calls with the same shape (no allocation per batch). Arrays are
+        kept per shape, so alternating batch sizes (the last partial batch, evaluation chunks) reuse theirs."""
+        cache = self.__dict__.get("_buffers")
+        if cache is None:
+            cache = self._buffers = {}
+        buf = cache.get((key, shape))
+        if buf is None or buf.dtype != dtype:
+            if len(cache) >= self._MAX_BUFFERS:
+                del cache[next(iter(cache))]
+            buf = cache[(key, shape)] = np.empty(shape, dtype=dtype)
         return buf
 
     def __getstate__(self) -> dict:
@@ -164,10 +172,12 @@ class Dense(Layer):
 
     def backward(self, grad: np.ndarray, *, preactivation: bool = False,
                  need_input_grad: bool = True) -> np.ndarray | None:
-        dz = grad if preactivation else self.activation.backward(grad, self._a, out=grad)
+        if not preactivation:
+            self.activation.backward(grad, self._a, out=grad, scratch=self._buffer("slope", grad.shape, grad.dtype))
+        dz = grad
         np.matmul(self._x.T, dz, out=self.grads["W"])
         if self.use_bias:
-            np.sum(dz, axis=0, out=self.grads["b"])
+            np.add.reduce(dz, axis=0, out=self.grads["b"])
         if not need_input_grad:
             return None
         dx = self._buffer("dx", self._x.shape, dz.dtype)
