@@ -39,8 +39,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from machine import gemm_rate, machine_lines  # noqa: E402
-from runners import RUNNERS, Config  # noqa: E402
+from machine import gemm_rate, machine_lines
+from runners import RUNNERS, Config
 
 EPOCH = 50_000
 STEP = 2_560  # divisible by 10, 32, 128 and 512
@@ -132,8 +132,9 @@ def report(cells: list[dict], runners: list[str], peaks: dict[str, float], shape
         secs = " | ".join(f"{cell['epoch_seconds'][r]:.3f}" for r in runners)
         ratios = " | ".join(fmt_ratio(cell["speedup"].get(r)) for r in runners if r != "mlpkit")
         peak = peaks[cfg.dtype]
+        share = 100 * cell["gflops"] / peak
         lines.append(f"| {list(cfg.sizes)} | {cfg.batch} | {cfg.dtype} | {cfg.activation} | {cfg.optimizer} | "
-                     f"{cell['examples']:,} | {secs} | {ratios} | {cell['gflops']:.1f} ({100 * cell['gflops'] / peak:.0f}%) |")
+                     f"{cell['examples']:,} | {secs} | {ratios} | {cell['gflops']:.1f} ({share:.0f}%) |")
     lines += ["", "## Targets (issue 6)", "", "| target | cells | median speed-up | cells meeting it | verdict |",
               "|---|---|---|---|---|"]
     for label, select, other, minimum in TARGETS:

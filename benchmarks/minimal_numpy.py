@@ -9,6 +9,8 @@ with plain SGD or Adam (Kingma & Ba, Algorithm 1).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 
@@ -18,7 +20,7 @@ def train_epoch(X: np.ndarray, y: np.ndarray, sizes: list[int], batch: int, *, a
     rng = np.random.default_rng(seed)
     dtype = X.dtype
     params = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+    for n_in, n_out in itertools.pairwise(sizes):
         params += [(rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(dtype), np.zeros(n_out, dtype)]
     m1 = [np.zeros_like(p) for p in params]
     m2 = [np.zeros_like(p) for p in params]
