@@ -6,7 +6,13 @@ from threadpoolctl import threadpool_info
 
 import mlpkit
 from mlpkit.callbacks import Callback
-from mlpkit.threads import SMALL_STEP_MACS, idle_cores, largest_step_product, resolve_blas_threads
+from mlpkit.threads import (
+    SMALL_STEP_MACS,
+    idle_cores,
+    largest_step_product,
+    limit_blas_threads,
+    resolve_blas_threads,
+)
 
 
 def blas_threads_now() -> list[int]:
@@ -23,7 +29,14 @@ def test_auto_uses_one_thread_for_small_steps_and_idle_cores_for_large():
     assert resolve_blas_threads("auto", small, 10) == 1
     big = mlpkit.Network([784, 800, 800, 10])
     assert largest_step_product(big, 512) >= SMALL_STEP_MACS
-    assert 1 <= resolve_blas_threads("auto", big, 512) <= len(__import__("os").sched_getaffinity(0))
+    chosen = resolve_blas_threads("auto", big, 512)
+    assert chosen is None or 1 <= chosen < max(blas_threads_now())
+
+
+def test_auto_never_raises_the_thread_count_of_a_limited_process():
+    big = mlpkit.Network([784, 800, 800, 10])
+    with limit_blas_threads(1):  # e.g. a worker of the tuning process pool
+        assert resolve_blas_threads("auto", big, 512) is None
 
 
 @pytest.mark.parametrize(("cores", "load", "expected"),

@@ -11,7 +11,8 @@ thread. Large products (a [784, 800, 800, 10] network at batch 512) do gain from
 each other at the end of every product, so one thread that shares its core with another process slows
 all of them (on the shared 2-core test machine, a 2-thread [784, 800, 800, 10] step at batch 512 ran three
 times slower than a 1-thread one while another process ran). The number of busy cores is read from the
-1-minute load average, counting this process as one of them. An integer pins the count; None leaves
+1-minute load average, counting this process as one of them; "auto" never raises the count above the
+current setting (a worker of a process pool limited to one thread stays at one). An integer pins the count; None leaves
 everything as it is. The limit applies only to the training steps of ``fit`` (threadpoolctl restores the
 previous setting after each epoch's steps).
 """
@@ -24,12 +25,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from threadpoolctl import ThreadpoolController
+
     from .network import Network
 
 #: below this many multiply-adds in the largest matrix product of a step, one BLAS thread is faster
 SMALL_STEP_MACS = 1 << 24
 
-_controller = None
+_controller: ThreadpoolController | None = None  # created on first use (it scans the loaded libraries)
 
 
 def largest_step_product(network: Network, batch_size: int) -> int:
@@ -56,25 +59,36 @@ def resolve_blas_threads(policy: int | str | None, network: Network, batch_size:
     if policy == "auto":
         if largest_step_product(network, batch_size) < SMALL_STEP_MACS:
             return 1
-        cores = available_cores()
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-        return idle_cores(cores, load)
+        current = current_blas_threads()
+        wanted = idle_cores(available_cores(), load)
+        return None if current is None or wanted >= current else wanted
     if isinstance(policy, bool) or not isinstance(policy, int) or policy < 1:
         raise ValueError(f"blas_threads must be 'auto', None or a positive int, got {policy!r}")
     return policy
+
+
+def _get_controller() -> ThreadpoolController:
+    global _controller
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller
+
+
+def current_blas_threads() -> int | None:
+    """The largest thread count among the BLAS libraries loaded (None when threadpoolctl finds none)."""
+    counts = [info["num_threads"] for info in _get_controller().info() if info.get("user_api") == "blas"]
+    return max(counts, default=None)
 
 
 @contextlib.contextmanager
 def limit_blas_threads(count: int | None) -> Iterator[None]:
     """Limit the BLAS libraries loaded in this process to ``count`` threads inside the block (no-op for None,
     or when threadpoolctl cannot find a BLAS it knows)."""
-    global _controller
     if count is None:
         yield
         return
-    from threadpoolctl import ThreadpoolController
-
-    if _controller is None:
-        _controller = ThreadpoolController()
-    with _controller.limit(limits=count, user_api="blas"):
+    with _get_controller().limit(limits=count, user_api="blas"):
         yield
