@@ -293,3 +293,19 @@ def test_type_errors_name_the_argument():
         Adam(beta1="0.9")
     with pytest.raises(TypeError, match="optimizer must be"):
         get_optimizer(3)
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"])
+def test_chunked_update_is_bit_identical_to_one_pass(name):
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal(1000).astype(np.float32)
+    params = [start.copy(), start.copy()]
+    whole, chunked = get_optimizer(name, 0.01), get_optimizer(name, 0.01)
+    chunked.chunk_size = 64  # 16 chunks, the last one partial
+    for _ in range(3):
+        grads = rng.standard_normal(1000).astype(np.float32)
+        whole.step(params[0], grads.copy())
+        chunked.step(params[1], grads.copy())
+    np.testing.assert_array_equal(params[0], params[1])
+    for a, b in zip(whole.state_dict()["slots"].values(), chunked.state_dict()["slots"].values(), strict=True):
+        np.testing.assert_array_equal(a, b)

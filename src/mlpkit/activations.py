@@ -31,8 +31,10 @@ class ActivationFunction:
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """dL/dz = dL/da * g'(z), written into ``out`` (``out`` may be ``grad_a``)."""
+    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray,
+                 scratch: np.ndarray | None = None) -> np.ndarray:
+        """dL/dz = dL/da * g'(z), written into ``out`` (``out`` may be ``grad_a``). ``scratch``, an array
+        shaped like ``a`` that the caller does not need, spares the derivative a temporary."""
         raise NotImplementedError
 
     def get_config(self) -> dict:
@@ -55,8 +57,9 @@ class Sigmoid(ActivationFunction):
         out += 0.5
         return out
 
-    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
-        slope = np.subtract(1.0, a, dtype=a.dtype)
+    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray,
+                 scratch: np.ndarray | None = None) -> np.ndarray:
+        slope = np.subtract(1.0, a, out=scratch, dtype=a.dtype)
         slope *= a
         return np.multiply(grad_a, slope, out=out)
 
@@ -70,8 +73,9 @@ class Tanh(ActivationFunction):
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         return np.tanh(z, out=out)
 
-    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
-        slope = np.square(a)
+    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray,
+                 scratch: np.ndarray | None = None) -> np.ndarray:
+        slope = np.square(a, out=scratch)
         np.subtract(1.0, slope, out=slope)
         return np.multiply(grad_a, slope, out=out)
 
@@ -85,7 +89,8 @@ class ReLU(ActivationFunction):
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         return np.maximum(z, 0.0, out=out)
 
-    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray,
+                 scratch: np.ndarray | None = None) -> np.ndarray:
         return np.multiply(grad_a, a > 0, out=out)
 
 
@@ -104,7 +109,8 @@ class LeakyReLU(ActivationFunction):
         scaled = np.multiply(z, self.alpha)
         return np.maximum(z, scaled, out=out)
 
-    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray,
+                 scratch: np.ndarray | None = None) -> np.ndarray:
         slope = np.where(a > 0, 1.0, self.alpha).astype(a.dtype, copy=False)
         return np.multiply(grad_a, slope, out=out)
 
@@ -125,7 +131,8 @@ class Identity(ActivationFunction):
             np.copyto(out, z)
         return out
 
-    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray,
+                 scratch: np.ndarray | None = None) -> np.ndarray:
         if out is not grad_a:
             np.copyto(out, grad_a)
         return out
@@ -142,13 +149,14 @@ class Softmax(ActivationFunction):
     output_range = (0.0, 1.0)
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        shift = z.max(axis=1, keepdims=True)
-        np.subtract(z, shift, out=out)
+        # ufunc.reduce directly: ndarray.max/.sum add several Python-level calls per batch
+        np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True), out=out)
         np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
+        out /= np.add.reduce(out, axis=1, keepdims=True)
         return out
 
-    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_a: np.ndarray, a: np.ndarray, out: np.ndarray,
+                 scratch: np.ndarray | None = None) -> np.ndarray:
         inner = np.einsum("ij,ij->i", grad_a, a)[:, None]
         np.subtract(grad_a, inner, out=out)
         out *= a

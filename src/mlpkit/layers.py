@@ -70,13 +70,21 @@ class Layer:
     #: the pre-activation z of the last forward pass (for the cost's stable log form)
     preactivation: np.ndarray | None = None
 
+    #: distinct (name, shape) scratch arrays a layer keeps (the training batch, the last partial batch,
+    #: inference chunks...); beyond this the oldest is dropped
+    _MAX_BUFFERS: ClassVar[int] = 24
+
     def _buffer(self, key: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """A scratch array reused across calls of the same shape (no allocation per batch)."""
-        cache = self.__dict__.setdefault("_buffers", {})
-        buf = cache.get(key)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = np.empty(shape, dtype=dtype)
-            cache[key] = buf
+        """A scratch array reused across calls with the same shape (no allocation per batch). Arrays are
+        kept per shape, so alternating batch sizes (the last partial batch, evaluation chunks) reuse theirs."""
+        cache = self.__dict__.get("_buffers")
+        if cache is None:
+            cache = self._buffers = {}
+        buf = cache.get((key, shape))
+        if buf is None or buf.dtype != dtype:
+            if len(cache) >= self._MAX_BUFFERS:
+                del cache[next(iter(cache))]
+            buf = cache[(key, shape)] = np.empty(shape, dtype=dtype)
         return buf
 
     def __getstate__(self) -> dict:
@@ -153,7 +161,7 @@ class Dense(Layer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         shape = (x.shape[0], self.units)
         z = self._buffer("z", shape, x.dtype)
-        np.matmul(x, self.params["W"], out=z)
+        np.dot(x, self.params["W"], out=z)  # np.dot: less per-call overhead than matmul for 2-D products
         if self.use_bias:
             z += self.params["b"]
         a = self._buffer("a", shape, x.dtype) if self.keep_preactivation else z
@@ -164,14 +172,23 @@ class Dense(Layer):
 
     def backward(self, grad: np.ndarray, *, preactivation: bool = False,
                  need_input_grad: bool = True) -> np.ndarray | None:
-        dz = grad if preactivation else self.activation.backward(grad, self._a, out=grad)
-        np.matmul(self._x.T, dz, out=self.grads["W"])
-        if self.use_bias:
-            np.sum(dz, axis=0, out=self.grads["b"])
+        if not preactivation:
+            self.activation.backward(grad, self._a, out=grad, scratch=self._buffer("slope", grad.shape, grad.dtype))
+        dz = grad
+        np.matmul(self._x.T, dz, out=self.grads["W"])  # (np.dot would first zero the whole of dW itself)
+        if self.use_bias:  # db = 1^T dz: the column sums as one BLAS product, cheaper than a reduction
+            np.dot(self._ones(dz.shape[0], dz.dtype), dz, out=self.grads["b"])
         if not need_input_grad:
             return None
         dx = self._buffer("dx", self._x.shape, dz.dtype)
-        return np.matmul(dz, self.params["W"].T, out=dx)
+        return np.dot(dz, self.params["W"].T, out=dx)
+
+    def _ones(self, m: int, dtype: np.dtype) -> np.ndarray:
+        """A vector of ``m`` ones (a view of the longest one made so far)."""
+        ones = self.__dict__.get("_ones_vector")
+        if ones is None or ones.shape[0] < m or ones.dtype != dtype:
+            ones = self._ones_vector = np.ones(m, dtype=dtype)
+        return ones[:m]
 
 
 class Activation(Layer):

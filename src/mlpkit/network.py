@@ -349,14 +349,16 @@ class Network:
             seed: int | np.random.Generator | None = None, shuffle: bool = True, monitor_training: bool = True,
             verbose: int = 1, history_file: str | Path | None = None,
             schedule: Schedule | Callable | None = None,
-            augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None) -> History:
+            augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+            blas_threads: int | str | None = "auto") -> History:
         """Train with mini-batch gradient descent; see :func:`mlpkit.training.fit` for every argument."""
         from .training import fit
 
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
                    learning_rate=learning_rate, validation_data=validation_data, callbacks=callbacks,
                    seed=seed, shuffle=shuffle, monitor_training=monitor_training, verbose=verbose,
-                   history_file=history_file, schedule=schedule, augment=augment)
+                   history_file=history_file, schedule=schedule, augment=augment,
+                   blas_threads=blas_threads)
 
     # --------------------------------------------------------------------------- weights and copies
     def get_weights(self) -> dict[str, np.ndarray]:

@@ -62,8 +62,38 @@ class Optimizer:
         """Called by ``fit`` before training with the network being trained. Optimizers that treat parts
         of the flat vector differently (AdamW decays weights, not biases) read the layout here."""
 
+    #: elements updated per pass over the arrays: 2**18 float32 are 1 MB per array, so the 3-5 arrays one
+    #: update reads and writes (parameters, gradients, slots, scratch) stay in the cache from one vectorized
+    #: operation to the next instead of streaming through memory each time (an Adam step over the 1.3M
+    #: parameters of [784, 800, 800, 10] took about half the time in such chunks)
+    chunk_size: ClassVar[int] = 1 << 18
+    #: whether ``_update`` needs a scratch array shaped like the parameters
+    uses_scratch: ClassVar[bool] = False
+
     def step(self, params: np.ndarray, grads: np.ndarray) -> None:
-        """Update ``params`` in place from ``grads`` (which may be overwritten)."""
+        """Update ``params`` in place from ``grads`` (which may be overwritten): one more step (``iterations``),
+        then the rule of ``_update`` applied chunk by chunk (each chunk's result is the same as in one pass,
+        since every operation is elementwise)."""
+        self.iterations += 1
+        slots = self._state_for(params) if self.slot_names else ()
+        scratch = self._scratch_for(params) if self.uses_scratch else None
+        coefficients = self._coefficients()
+        size = params.size
+        if size <= self.chunk_size:
+            self._update(params, grads, slots, scratch, coefficients)
+            return
+        for lo in range(0, size, self.chunk_size):
+            part = slice(lo, lo + self.chunk_size)
+            self._update(params[part], grads[part], tuple(s[part] for s in slots),
+                         None if scratch is None else scratch[part], coefficients)
+
+    def _coefficients(self) -> tuple[float, ...]:
+        """The scalars of this step (after ``iterations`` was incremented), computed once for all chunks."""
+        return ()
+
+    def _update(self, params: np.ndarray, grads: np.ndarray, slots: tuple[np.ndarray, ...],
+                scratch: np.ndarray | None, coefficients: tuple[float, ...]) -> None:
+        """The update rule on matching parts of the parameters, gradients, slots and scratch array."""
         raise NotImplementedError
 
     def _state_for(self, params: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -124,8 +154,8 @@ class SGD(Optimizer):
     name = "sgd"
     default_learning_rate = 0.1
 
-    def step(self, params: np.ndarray, grads: np.ndarray) -> None:
-        self.iterations += 1
+    def _update(self, params: np.ndarray, grads: np.ndarray, slots: tuple[np.ndarray, ...],
+                scratch: np.ndarray | None, coefficients: tuple[float, ...]) -> None:
         grads *= -self.learning_rate
         params += grads
 
@@ -167,9 +197,9 @@ class Momentum(Optimizer):
             raise ValueError(f"convention must be one of {self.CONVENTIONS}, got {convention!r}")
         self.convention = convention
 
-    def step(self, params: np.ndarray, grads: np.ndarray) -> None:
-        self.iterations += 1
-        (v,) = self._state_for(params)
+    def _update(self, params: np.ndarray, grads: np.ndarray, slots: tuple[np.ndarray, ...],
+                scratch: np.ndarray | None, coefficients: tuple[float, ...]) -> None:
+        (v,) = slots
         v *= self.beta
         if self.convention == "ng":
             grads *= 1.0 - self.beta
@@ -210,9 +240,9 @@ class Nesterov(Optimizer):
         super().__init__(learning_rate)
         self.beta = check_beta(beta, "beta")
 
-    def step(self, params: np.ndarray, grads: np.ndarray) -> None:
-        self.iterations += 1
-        (v,) = self._state_for(params)
+    def _update(self, params: np.ndarray, grads: np.ndarray, slots: tuple[np.ndarray, ...],
+                scratch: np.ndarray | None, coefficients: tuple[float, ...]) -> None:
+        (v,) = slots
         grads *= self.learning_rate
         v *= self.beta
         v -= grads
@@ -249,10 +279,11 @@ class RMSprop(Optimizer):
         self.beta2 = check_beta(beta2, "beta2")
         self.eps = check_positive_float(eps, "eps")
 
-    def step(self, params: np.ndarray, grads: np.ndarray) -> None:
-        self.iterations += 1
-        (s,) = self._state_for(params)
-        tmp = self._scratch_for(params)
+    uses_scratch = True
+
+    def _update(self, params: np.ndarray, grads: np.ndarray, slots: tuple[np.ndarray, ...],
+                scratch: np.ndarray | None, coefficients: tuple[float, ...]) -> None:
+        (s,), tmp = slots, scratch
         np.square(grads, out=tmp)
         tmp *= 1.0 - self.beta2
         s *= self.beta2
@@ -297,12 +328,17 @@ class Adam(Optimizer):
         self.beta2 = check_beta(beta2, "beta2")
         self.eps = check_positive_float(eps, "eps")
 
-    def step(self, params: np.ndarray, grads: np.ndarray) -> None:
-        self.iterations += 1
+    uses_scratch = True
+
+    def _coefficients(self) -> tuple[float, ...]:
+        """sqrt(1 - beta2^t) and 1 - beta1^t, as Python floats (which keep float32 operations in float32)."""
         t = self.iterations
-        v, s = self._state_for(params)
-        tmp = self._scratch_for(params)
-        root_correction2 = math.sqrt(1.0 - self.beta2 ** t)  # a Python float keeps float32 ops in float32
+        return math.sqrt(1.0 - self.beta2 ** t), 1.0 - self.beta1 ** t
+
+    def _update(self, params: np.ndarray, grads: np.ndarray, slots: tuple[np.ndarray, ...],
+                scratch: np.ndarray | None, coefficients: tuple[float, ...]) -> None:
+        (v, s), tmp = slots, scratch
+        root_correction2, correction1 = coefficients
         np.square(grads, out=tmp)
         tmp *= 1.0 - self.beta2
         s *= self.beta2
@@ -313,7 +349,7 @@ class Adam(Optimizer):
         np.sqrt(s, out=tmp)
         tmp += self.eps * root_correction2
         np.divide(v, tmp, out=grads)
-        grads *= self.learning_rate * root_correction2 / (1.0 - self.beta1 ** t)
+        grads *= self.learning_rate * root_correction2 / correction1
         params -= grads
 
     def get_config(self) -> dict[str, Any]:

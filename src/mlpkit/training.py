@@ -23,6 +23,7 @@ from ._atomic import atomic_write_bytes
 from .callbacks import Callback, ProgressLogger
 from .optimizers import DEFAULT_LEARNING_RATES, Optimizer, get_optimizer
 from .schedules import Schedule, ScheduleFunction, start_schedule
+from .threads import limit_blas_threads, resolve_blas_threads
 from .validation import check_features, check_positive_float, check_positive_int, check_targets
 
 if TYPE_CHECKING:
@@ -102,7 +103,8 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
         seed: int | np.random.Generator | None = None, shuffle: bool = True, monitor_training: bool = True,
         verbose: int = 1, history_file: str | Path | None = None,
         schedule: Schedule | ScheduleFunction | None = None,
-        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None) -> History:
+        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+        blas_threads: int | str | None = "auto") -> History:
     """Train ``network`` on (X, y) with mini-batch gradient descent.
 
     Args:
@@ -129,6 +131,9 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
             before shuffling (e.g. :mod:`mlpkit.datasets.augment`'s augmenters; Nielsen ch.3 "artificially
             expanding the training data"); it draws from the training generator and must keep the shape.
             The per-epoch training metrics are measured on the original ``X``.
+        blas_threads: BLAS threads for the training steps: ``"auto"`` (default) uses one thread when the
+            step's matrix products are small, where extra threads only add synchronization, and leaves the
+            count alone otherwise; an int pins it; None leaves it alone (see :mod:`mlpkit.threads`).
 
     Before training, the network's input-normalization layers that have not been adapted yet
     (:class:`~mlpkit.layers.Standardize`) are adapted on ``X`` (never on the validation data), and the
@@ -161,6 +166,7 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
     if augment is not None and not callable(augment):
         raise TypeError(f"augment must be a function (X, rng) -> X, got {augment!r}")
 
+    threads = resolve_blas_threads(blas_threads, network, batch_size)
     schedule = start_schedule(schedule, optimizer.learning_rate)
     network.adapt(X, only_new=True)
     optimizer.bind(network)
@@ -190,12 +196,14 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
             X_source = X if augment is None else _augmented(augment, X, rng)
             if shuffle:
                 order = rng.permutation(n)
-                np.take(X_source, order, axis=0, out=X_epoch)
-                np.take(Y, order, axis=0, out=Y_epoch)
+                # mode="clip" (a no-op for a permutation) lets take write straight into out; the default
+                # mode buffers the whole result first, which doubles the cost of the copy
+                np.take(X_source, order, axis=0, out=X_epoch, mode="clip")
+                np.take(Y, order, axis=0, out=Y_epoch, mode="clip")
             elif augment is not None:
                 X_epoch = X_source
             # overflow inside a diverging epoch is reported once, by the guard below, not per operation
-            with np.errstate(over="ignore", invalid="ignore"):
+            with np.errstate(over="ignore", invalid="ignore"), limit_blas_threads(threads):
                 for lo in range(0, n, batch_size):
                     network.train_batch(X_epoch[lo:lo + batch_size], Y_epoch[lo:lo + batch_size], optimizer, n)
             logs: dict[str, float] = {"time": time.perf_counter() - start,

@@ -50,25 +50,21 @@ def option_name(key: str) -> str:
 def limit_blas_threads(threads: int = 1) -> None:
     """Limit the BLAS (and OpenMP) thread pools of this process: one trial per core, no oversubscription.
 
-    The environment variables reach libraries loaded afterwards; threadpoolctl (when installed) resizes the
-    pools of those already loaded, such as NumPy's OpenBLAS.
+    The environment variables reach libraries loaded afterwards; threadpoolctl resizes the pools of those
+    already loaded, such as NumPy's OpenBLAS. (``fit``'s own thread policy never raises the count again.)
     """
+    from threadpoolctl import threadpool_limits
+
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
         os.environ[name] = str(threads)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
     threadpool_limits(threads)
 
 
 def worker_info() -> dict[str, Any]:
     """The process id and the BLAS pools' thread counts of the calling process (for checks and reports)."""
-    try:
-        from threadpoolctl import threadpool_info
-        threads = [pool["num_threads"] for pool in threadpool_info() if pool.get("user_api") == "blas"]
-    except ImportError:
-        threads = []
+    from threadpoolctl import threadpool_info
+
+    threads = [pool["num_threads"] for pool in threadpool_info() if pool.get("user_api") == "blas"]
     return {"pid": os.getpid(), "host": socket.gethostname(), "blas_threads": threads}
 
 

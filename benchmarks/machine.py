@@ -1,0 +1,71 @@
+"""What the speed figures ran on, and how fast this machine multiplies matrices.
+
+``gemm_rate`` times ``A @ B`` with NumPy's BLAS (best of several calls, after a warm-up) and returns
+GFLOP/s, counting 2 m k n floating-point operations per product.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+import numpy as np
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_features() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            flags = next((line.split(":", 1)[1].split() for line in fh if line.startswith("flags")), [])
+    except OSError:
+        return "unknown"
+    return " ".join(f for f in ("avx", "avx2", "fma", "avx512f") if f in flags)
+
+
+def blas_description() -> str:
+    """NumPy's BLAS as threadpoolctl sees it: library, version, kernel architecture, threads."""
+    from threadpoolctl import threadpool_info
+
+    infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    return "; ".join(f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}), "
+                     f"{i['num_threads']} threads" for i in infos) or "none found"
+
+
+def machine_lines() -> list[str]:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    return [
+        f"- CPU: {cpu_name()} ({cpu_features()}), {cores} cores available; load average at start {load}",
+        f"- Python {platform.python_version()}, NumPy {np.__version__}; NumPy BLAS: {blas_description()}",
+        f"- OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
+        f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}",
+    ]
+
+
+def gemm_rate(m: int, k: int, n: int, dtype: str = "float32", repeats: int = 5) -> float:
+    """GFLOP/s of (m, k) @ (k, n) in ``dtype``: the best of ``repeats`` timed groups of products."""
+    rng = np.random.default_rng(0)
+    a = rng.random((m, k)).astype(dtype)
+    b = rng.random((k, n)).astype(dtype)
+    out = np.empty((m, n), dtype=dtype)
+    np.matmul(a, b, out=out)
+    flops = 2.0 * m * k * n
+    calls = max(1, int(2e9 / flops))  # about 2 GFLOP per timed group
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            np.matmul(a, b, out=out)
+        best = min(best, (time.perf_counter() - start) / calls)
+    return flops / best / 1e9
