@@ -268,3 +268,17 @@ def test_copies_keep_layers_linked_to_the_flat_vector(clone):
     assert np.shares_memory(other.layers[0].params["W"], other.flat_parameters)
     assert not np.array_equal(other.predict_proba(X), net.predict_proba(X))  # training reached the layers
     assert not np.shares_memory(other.flat_parameters, net.flat_parameters)
+
+
+def test_all_finite_is_exact_even_when_the_sum_overflows():
+    from mlpkit.validation import all_finite
+
+    X = np.ones((4, 3), dtype=np.float32)
+    assert all_finite(X)
+    X[1, 2] = 3e38
+    X[2, 1] = 3e38  # the sum overflows to inf although every entry is finite
+    assert all_finite(X)
+    for bad in (np.nan, np.inf, -np.inf):
+        Y = X.copy()
+        Y[3, 0] = bad
+        assert not all_finite(Y)

@@ -47,6 +47,18 @@ def check_positive_float(value: object, name: str, *, allow_zero: bool = False) 
     return value
 
 
+def all_finite(arr: np.ndarray) -> bool:
+    """True when no entry of the float array is NaN or infinite.
+
+    One pass and no temporary: a sum is finite only if every term is (an infinity or a NaN makes it
+    infinite or NaN). A sum that overflows although every entry is finite is re-checked entry by entry.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(arr, axis=None)):
+            return True
+    return bool(np.isfinite(arr).all())
+
+
 def check_features(X: object, name: str = "X", *, n_features: int | None = None, dtype=np.float32) -> np.ndarray:
     """Validate a 2-D design matrix of shape (m, n_features) and return it as a C-contiguous ``dtype`` array.
 
@@ -66,7 +78,7 @@ def check_features(X: object, name: str = "X", *, n_features: int | None = None,
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features per sample but the network expects {n_features}")
     arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.isfinite(arr).all():
+    if not all_finite(arr):
         bad = int(np.count_nonzero(~np.isfinite(arr)))
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s); clean or impute them first")
     return arr
