@@ -27,6 +27,23 @@ from mlpkit.datasets import load_mnist
 MB = 1024 * 1024
 
 
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory: VmHWM from /proc (Linux), else ru_maxrss.
+
+    ru_maxrss is not enough on Linux: a process started by a large parent (the speed suite) inherits the
+    parent's high-water mark through fork, so it would report the parent's memory, not its own.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024  # macOS reports bytes, Linux KiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
 def mnist_arrays(synthetic: bool) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
     if not synthetic:
         try:
@@ -57,7 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
     net.fit(X, y, epochs=1, batch_size=args.batch, optimizer=args.optimizer, validation_data=(X_val, y_val),
             verbose=0, seed=0)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    peak = peak_rss_bytes()
     data_bytes = sum(x.size * 4 + x.shape[0] * 4 for x, _ in arrays.values())  # float32 pixels + labels
     model_bytes = net.flat_parameters.nbytes
     slots = {"sgd": 0, "momentum": 1, "nesterov": 1, "rmsprop": 1, "adam": 2, "adamw": 2}.get(args.optimizer, 2)
