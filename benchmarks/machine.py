@@ -12,38 +12,11 @@ import time
 
 import numpy as np
 
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def cpu_features() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            flags = next((line.split(":", 1)[1].split() for line in fh if line.startswith("flags")), [])
-    except OSError:
-        return "unknown"
-    return " ".join(f for f in ("avx", "avx2", "fma", "avx512f") if f in flags)
-
-
-def blas_description() -> str:
-    """NumPy's BLAS as threadpoolctl sees it: library, version, kernel architecture, threads."""
-    from threadpoolctl import threadpool_info
-
-    infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
-    return "; ".join(f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}), "
-                     f"{i['num_threads']} threads" for i in infos) or "none found"
+from mlpkit.platform_info import available_cores, blas_description, cpu_features, cpu_name
 
 
 def machine_lines() -> list[str]:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = available_cores()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     return [
         f"- CPU: {cpu_name()} ({cpu_features()}), {cores} cores available; load average at start {load}",

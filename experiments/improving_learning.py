@@ -19,7 +19,6 @@ machine). ``--quick`` runs a small version in well under a minute, to check that
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import sys
 import time
@@ -30,6 +29,7 @@ import numpy as np
 import mlpkit
 from mlpkit import L2, SGD, Adam, Dense, Dropout, Momentum, Network
 from mlpkit.datasets import load_mnist
+from mlpkit.platform_info import describe
 
 RESULTS = Path(__file__).resolve().parent / "results" / "improving_learning.md"
 
@@ -90,24 +90,13 @@ def compare_regularization(data, args) -> list[dict]:
     return rows
 
 
-def machine() -> str:
-    cpu = platform.processor()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"{cpu or 'unknown CPU'}, {os.cpu_count()} logical CPUs; {platform.platform()}; Python "
-            f"{platform.python_version()}, NumPy {np.__version__}, mlpkit {mlpkit.__version__}")
-
-
 def report(args, opt_rows: list[dict], reg_rows: list[dict], seconds: float) -> str:
     command = "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
     lines = [
         "# Improving learning on MNIST: optimizers and regularization",
         "",
         f"- command: `{command}`" + ("  (quick mode: reduced data and epochs)" if args.quick else ""),
-        f"- machine: {machine()}",
+        f"- machine: {describe()}, {platform.platform()}, mlpkit {mlpkit.__version__}",
         f"- data: MNIST, {args.n_train} training / 10,000 validation images (Nielsen's split), pixels in [0, 1]",
         "- network: [784, 100, 10], ReLU hidden layer (He init), softmax output (Xavier init), cross-entropy, "
         "float32",

@@ -60,6 +60,7 @@ from mlpkit.cli._config import (  # noqa: E402
     resolve_layers,
 )
 from mlpkit.datasets import Split  # noqa: E402
+from mlpkit.platform_info import available_cores, blas_description, cpu_name  # noqa: E402
 from mlpkit.training import fit  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -207,26 +208,9 @@ def run_seeds(name: str, args: argparse.Namespace) -> list[dict[str, Any]]:
 
 # ----------------------------------------------------------------------------------------- reporting
 def machine() -> dict[str, Any]:
-    """CPU model, core count, BLAS (threadpoolctl, if installed), load average, versions."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    blas = "unknown (install threadpoolctl)"
-    try:
-        from threadpoolctl import threadpool_info
-
-        infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
-        if infos:
-            blas = ", ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')})" for i in infos)
-    except ImportError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "blas": blas, "python": platform.python_version(),
-            "numpy": np.__version__, "load": os.getloadavg()}
+    """CPU model, core count, BLAS, load average, versions."""
+    return {"cpu": cpu_name(), "cores": available_cores(), "blas": blas_description(),
+            "python": platform.python_version(), "numpy": np.__version__, "load": os.getloadavg()}
 
 
 def commit() -> str:
@@ -279,7 +263,8 @@ def write_report(store: dict[str, Any], path: Path) -> None:
                   "set after every epoch).", "",
                   *([EXPERIMENTS[name].note, ""] if EXPERIMENTS[name].note else []),
                   f"Settings: `{json.dumps(runs[0]['settings'])}`", "",
-                  f"Machine: {info['cpu']}, {info['cores']} cores, BLAS {info['blas']}, one BLAS thread per run; "
+                  f"Machine: {info['cpu']}, {info['cores']} cores, BLAS {info['blas']} (in the driver; each run used "
+                  "one BLAS thread); "
                   f"Python {info['python']}, NumPy {info['numpy']}; load average at the start "
                   f"{info['load'][0]:.2f} (other agents' jobs shared the machine). Commit {entry['commit']}; "
                   f"finished {entry['finished']}.", "",

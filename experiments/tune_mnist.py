@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shlex
 import sys
 import tempfile
@@ -25,11 +24,10 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-import numpy as np
-
 from mlpkit import L2, Network
 from mlpkit._atomic import atomic_write_bytes
 from mlpkit.datasets import load_mnist
+from mlpkit.platform_info import describe
 from mlpkit.tuning import LogUniform, search
 from mlpkit.tuning.report import plot_curves, plot_scores, write_csv
 from mlpkit.tuning.space import SearchSpace
@@ -50,24 +48,6 @@ def _final(eta: float, lmbda: float, epochs: int) -> dict[str, float]:
                       monitor_training=False)
     return {"eta": eta, "lmbda": lmbda, "val_accuracy": history["val_accuracy"][-1],
             "test_accuracy": net.evaluate(data.test.X, data.test.y)["accuracy"]}
-
-
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        from threadpoolctl import threadpool_info
-        blas = ", ".join(f"{p['internal_api']} {p['version']} ({p.get('architecture')})" for p in threadpool_info()
-                         if p.get("user_api") == "blas")
-    except ImportError:
-        blas = "unknown"
-    return f"{cpu}, {os.cpu_count()} logical CPUs; Python {platform.python_version()}, NumPy {np.__version__}, {blas}"
 
 
 def main() -> int:
@@ -118,7 +98,7 @@ def main() -> int:
         f"Command: `{command}` (writes this file and `experiments/results/tuning/`: trials.csv, scores.png, "
         "curves.png).",
         "",
-        f"Machine: {_machine()}. Shared with other jobs during the run: 1-minute load average "
+        f"Machine: {describe()}. Shared with other jobs during the run: 1-minute load average "
         f"{loads['process'][0]:.2f} -> {loads['process'][1]:.2f} around the pool run and {loads['serial'][0]:.2f} "
         f"-> {loads['serial'][1]:.2f} around the serial run (2 would mean both cores busy); the timings are "
         "indicative only.",

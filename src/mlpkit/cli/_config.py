@@ -198,31 +198,37 @@ class TrainConfig:
 
 
 # ---------------------------------------------------------------------------------------- files
+def parse_document(path: str | Path, what: str) -> Any:
+    """The parsed content of a TOML (.toml), YAML (.yaml/.yml) or JSON (.json) file; ``what`` names the file
+    in the one-line errors (e.g. "--config file")."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".yaml", ".yml", ".json"):
+        raise ConfigError(f"{what} must end in .toml, .yaml, .yml or .json, got {path.name}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc}") from None
+    try:
+        if suffix == ".toml":
+            return tomllib.loads(text)
+        if suffix == ".json":
+            return json.loads(text)
+        import yaml
+
+        return yaml.safe_load(text)
+    except Exception as exc:  # each parser has its own error class; all mean "not valid syntax"
+        kind = {".toml": "TOML", ".json": "JSON"}.get(suffix, "YAML")
+        raise ConfigError(f"{path.name} is not valid {kind}: {' '.join(str(exc).split())}") from None
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """The option values of a TOML (.toml), YAML (.yaml/.yml) or JSON (.json) file, converted and checked
     key by key (unknown keys are an error naming the key and listing the allowed ones)."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".toml", ".yaml", ".yml", ".json"):
-        raise ConfigError(f"--config file must end in .toml, .yaml, .yml or .json, got {path.name}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"--config file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read --config file {path}: {exc}") from None
-    try:
-        if suffix == ".toml":
-            raw = tomllib.loads(text)
-        elif suffix == ".json":
-            raw = json.loads(text)
-        else:
-            import yaml
-
-            raw = yaml.safe_load(text)
-    except Exception as exc:  # each parser has its own error class; all mean "not valid syntax"
-        kind = {".toml": "TOML", ".json": "JSON"}.get(suffix, "YAML")
-        raise ConfigError(f"{path.name} is not valid {kind}: {' '.join(str(exc).split())}") from None
+    raw = parse_document(path, "--config file")
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

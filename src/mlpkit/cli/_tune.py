@@ -23,10 +23,8 @@ Relative paths (data files, storage, out) are taken from the current directory, 
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,7 @@ from ..tuning.report import plot_curves, plot_scores, results_table, write_csv
 from ..tuning.search import STRATEGIES, SearchResult, metric_mode, search
 from ..tuning.space import SearchSpace
 from ..tuning.store import ResultsStore, Trial
-from ._config import ConfigError
+from ._config import ConfigError, parse_document
 
 TABLES = ("train", "space", "search")
 CLI_STRATEGIES = (*STRATEGIES, "nielsen")
@@ -74,27 +72,7 @@ NIELSEN_ONLY = ("etas", "lmbdas", "probe_epochs", "lmbda_epochs", "max_epochs", 
 
 def read_document(path: Path) -> dict[str, Any]:
     """The top-level mapping of a TOML, YAML or JSON file."""
-    suffix = path.suffix.lower()
-    if suffix not in (".toml", ".yaml", ".yml", ".json"):
-        raise ConfigError(f"CONFIG must be a .toml, .yaml, .yml or .json file, got {path.name}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"CONFIG file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read CONFIG file {path}: {exc}") from None
-    try:
-        if suffix == ".toml":
-            raw = tomllib.loads(text)
-        elif suffix == ".json":
-            raw = json.loads(text)
-        else:
-            import yaml
-
-            raw = yaml.safe_load(text)
-    except Exception as exc:  # each parser has its own error class; all mean "not valid syntax"
-        kind = {".toml": "TOML", ".json": "JSON"}.get(suffix, "YAML")
-        raise ConfigError(f"{path.name} is not valid {kind}: {' '.join(str(exc).split())}") from None
+    raw = parse_document(path, "CONFIG file")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path.name} must hold the tables [train], [space] and [search], got a "
                           f"{type(raw).__name__}")
