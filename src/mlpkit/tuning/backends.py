@@ -35,6 +35,17 @@ def _failed(task: Task, error: str) -> dict[str, Any]:
             "duration": 0.0}
 
 
+def _keep_busy(pending: dict[Any, Task], tasks: Iterator[Task], workers: int, submit: Callable[[Task], Any]) -> bool:
+    """Submit tasks until ``workers`` are in flight (``pending`` maps each handle to its task); False once
+    ``tasks`` is exhausted. Tasks are drawn only when a worker is free (see the module docstring)."""
+    while len(pending) < workers:
+        task = next(tasks, None)
+        if task is None:
+            return False
+        pending[submit(task)] = task
+    return True
+
+
 class Backend:
     """Runs tasks; ``workers`` is how many at a time."""
 
@@ -89,16 +100,14 @@ class ProcessBackend(Backend):
         task_iter = iter(tasks)
         with _single_threaded_children():
             pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=limit_blas_threads)
+        def submit(task: Task) -> Future:
+            with _single_threaded_children():  # workers start on demand, at submission
+                return pool.submit(function, task)
+
         try:
-            exhausted = False
+            more = True
             while True:
-                while not exhausted and len(pending) < self.workers:
-                    task = next(task_iter, None)
-                    if task is None:
-                        exhausted = True
-                        break
-                    with _single_threaded_children():  # workers start on demand, at submission
-                        pending[pool.submit(function, task)] = task
+                more = more and _keep_busy(pending, task_iter, self.workers, submit)
                 if not pending:
                     return
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -150,14 +159,10 @@ class RayBackend(Backend):
             remote = ray.remote(num_cpus=1, max_retries=0)(_ray_entry)
             pending: dict[Any, Task] = {}
             task_iter = iter(tasks)
-            exhausted = False
+            more = True
             while True:
-                while not exhausted and len(pending) < self.workers:
-                    task = next(task_iter, None)
-                    if task is None:
-                        exhausted = True
-                        break
-                    pending[remote.remote(function, task)] = task
+                more = more and _keep_busy(pending, task_iter, self.workers,
+                                           lambda task: remote.remote(function, task))
                 if not pending:
                     return
                 done, _ = ray.wait(list(pending), num_returns=1)
