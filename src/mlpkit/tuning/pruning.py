@@ -19,6 +19,7 @@ workers it is the trials finished at the moment the trial starts, which depends 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -72,11 +73,10 @@ class MedianRule(Pruner):
                      mode: str) -> str | None:
         if epoch + 1 <= self.warmup:
             return None
-        others = sorted(_best_so_far(c, epoch, mode) for c in reference if len(c) > epoch)
+        others = [_best_so_far(c, epoch, mode) for c in reference if len(c) > epoch]
         if len(others) < self.min_trials:
             return None
-        mid = len(others) // 2
-        median = others[mid] if len(others) % 2 else (others[mid - 1] + others[mid]) / 2
+        median = statistics.median(others)
         mine = _best_so_far(curve, epoch, mode)
         if _better(median, mine, mode):
             return f"pruned by the median rule in epoch {epoch + 1}: best {mine:.4g}, median of {len(others)} " \
