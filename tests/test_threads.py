@@ -47,18 +47,18 @@ class RecordThreads(Callback):
 
 
 def test_fit_limits_threads_only_during_the_steps_and_restores_them(monkeypatch):
-    import mlpkit.network as network_module
+    from mlpkit.step_plan import DenseStackPlan
 
     before = blas_threads_now()
     inside = []
-    original = network_module.Network.train_batch
+    original = DenseStackPlan.step
 
     def spy(self, *args, **kwargs):
         if not inside:
             inside.append(blas_threads_now())
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(network_module.Network, "train_batch", spy)
+    monkeypatch.setattr(DenseStackPlan, "step", spy)
     rng = np.random.default_rng(0)
     X, y = rng.random((40, 8)), rng.integers(0, 3, 40)
     recorder = RecordThreads()

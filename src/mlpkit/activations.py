@@ -54,9 +54,11 @@ class Sigmoid(ActivationFunction):
     output_range = (0.0, 1.0)
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore"):  # e^-z = inf for z below about -88 (float32): 1 / inf = 0, as it should
-            np.negative(z, out=out)
-            np.exp(out, out=out)
+        # e^-z = inf for z below about -88 (float32): 1 / inf = 0, as it should. The network runs its passes
+        # under np.errstate(over="ignore") (once per pass: entering it costs more than this whole function
+        # on a small batch), so the overflow raises no warning there.
+        np.negative(z, out=out)
+        np.exp(out, out=out)
         out += 1.0
         np.reciprocal(out, out=out)
         return out
@@ -199,7 +201,8 @@ def get_activation(spec: str | dict | ActivationFunction | None) -> ActivationFu
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """sigma(z) as a new array (convenience for users and tests)."""
     z = np.asarray(z, dtype=np.result_type(z, np.float32))
-    return Sigmoid().forward(z, np.empty_like(z))
+    with np.errstate(over="ignore"):
+        return Sigmoid().forward(z, np.empty_like(z))
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

@@ -208,7 +208,8 @@ def saturation(network: Network, X: Any, threshold: float = 0.01) -> list[LayerS
     for start in range(0, X.shape[0], INFERENCE_CHUNK):
         out = X[start:start + INFERENCE_CHUNK]
         for i, layer in enumerate(network.layers[:last + 1]):
-            out = layer.forward(out, False)
+            with np.errstate(over="ignore"):  # a saturated sigmoid's e^-z overflows to inf, its right limit
+                out = layer.forward(out, False)
             if i not in counts:
                 continue
             name = layer.activation_fn.name

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._blas import add_column_sums, add_outer_product
 from .activations import ActivationFunction, Identity, get_activation
 from .averages import check_beta, correction_weight
 from .initializers import get_initializer
@@ -162,18 +163,22 @@ class Dense(Layer):
         shape = (x.shape[0], self.units)
         z = self._buffer("z", shape, x.dtype)
         np.dot(x, self.params["W"], out=z)  # np.dot: less per-call overhead than matmul for 2-D products
+        a = self._buffer("a", shape, x.dtype) if self.keep_preactivation else z
         if self.use_bias:
             z += self.params["b"]
-        a = self._buffer("a", shape, x.dtype) if self.keep_preactivation else z
-        self.activation.forward(z, out=a)
+        self.activation.forward(z, a)
         self._x, self._a = x, a
         self.preactivation = z if self.keep_preactivation else None
         return a
 
+    def _activation_slope(self, grad: np.ndarray) -> None:
+        """grad <- grad * g'(z) (dL/da to dL/dz), in place."""
+        self.activation.backward(grad, self._a, grad, self._buffer("slope", grad.shape, grad.dtype))
+
     def backward(self, grad: np.ndarray, *, preactivation: bool = False,
                  need_input_grad: bool = True) -> np.ndarray | None:
         if not preactivation:
-            self.activation.backward(grad, self._a, out=grad, scratch=self._buffer("slope", grad.shape, grad.dtype))
+            self._activation_slope(grad)
         dz = grad
         np.matmul(self._x.T, dz, out=self.grads["W"])  # (np.dot would first zero the whole of dW itself)
         if self.use_bias:  # db = 1^T dz: the column sums as one BLAS product, cheaper than a reduction
@@ -182,6 +187,29 @@ class Dense(Layer):
             return None
         dx = self._buffer("dx", self._x.shape, dz.dtype)
         return np.dot(dz, self.params["W"].T, out=dx)
+
+    def backward_sgd(self, grad: np.ndarray, rate: float, decay: float, *, preactivation: bool = False,
+                     need_input_grad: bool = True) -> np.ndarray | None:
+        """``backward`` fused with a plain gradient-descent step on this layer, without forming the gradients:
+
+            W <- decay W - rate x^T dz      (one GEMM: alpha = -rate, beta = decay)
+            b <- b - rate 1^T dz            (one GEMV)
+
+        with ``decay`` = 1 - rate lmbda / n under L2 (Nielsen eq. (93), network2's weight decay) and 1
+        without a penalty. dL/dx = dz W^T is computed first, with the weights of this step. The result is
+        the unfused ``backward`` then ``SGD.step`` up to rounding, at one pass over the weights less.
+        ``grads`` are not written.
+        """
+        if not preactivation:
+            self._activation_slope(grad)
+        dz = grad
+        dx = None
+        if need_input_grad:
+            dx = np.dot(dz, self.params["W"].T, out=self._buffer("dx", self._x.shape, dz.dtype))
+        add_outer_product(self.params["W"], self._x, dz, -rate, decay)
+        if self.use_bias:
+            add_column_sums(self.params["b"], dz, -rate)
+        return dx
 
     def _ones(self, m: int, dtype: np.dtype) -> np.ndarray:
         """A vector of ``m`` ones (a view of the longest one made so far)."""

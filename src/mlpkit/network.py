@@ -23,7 +23,7 @@ import numpy as np
 from .activations import Identity, Sigmoid, Softmax
 from .layers import Dense, Layer, layer_from_config
 from .losses import Loss, get_loss
-from .regularizers import Regularizer, get_regularizer
+from .regularizers import L2, Regularizer, get_regularizer
 from .validation import check_features, check_positive_int, check_targets, resolve_dtype
 
 if TYPE_CHECKING:
@@ -219,6 +219,11 @@ class Network:
     # ------------------------------------------------------------------------------------ computation
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         """Output activations for a batch (trusted input; the returned array is reused by the next call)."""
+        with np.errstate(over="ignore"):  # e^-z may overflow to inf inside a sigmoid: that is its right limit
+            return self._forward(X, training)
+
+    def _forward(self, X: np.ndarray, training: bool) -> np.ndarray:
+        """``forward`` for callers that already ignore floating-point overflow (the training loop)."""
         out = X
         for layer in self.layers:
             out = layer.forward(out, training)
@@ -257,18 +262,78 @@ class Network:
 
         ``n_train`` is the training-set size used by the regularizer (Nielsen's n); default ``len(X)``.
         """
-        output = self.forward(X, training=True)
+        with np.errstate(over="ignore"):
+            return self._gradients(X, Y, n_train or X.shape[0])
+
+    def _gradients(self, X: np.ndarray, Y: np.ndarray, n_train: int) -> np.ndarray:
+        output = self._forward(X, True)
         delta = self.layers[-1]._buffer("delta", output.shape, output.dtype)
         self.loss.delta(None, output, Y, out=delta)
         self.backward(delta)
         for reg, start, stop in self._regularized_ranges():
-            reg.add_gradient(self._flat_params[start:stop], self._flat_grads[start:stop], n_train or X.shape[0])
+            reg.add_gradient(self._flat_params[start:stop], self._flat_grads[start:stop], n_train)
         return self._flat_grads
 
     def train_batch(self, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer, n_train: int) -> None:
-        """One step of mini-batch gradient descent on a trusted batch."""
-        self.compute_gradients(X, Y, n_train)
-        optimizer.step(self._flat_params, self._flat_grads)
+        """One step of mini-batch gradient descent on a trusted batch (``n_train``: the regularizer's n):
+        ``compute_gradients`` then ``optimizer.step``."""
+        with np.errstate(over="ignore"):
+            self._train_step(X, Y, optimizer, n_train)
+
+    def _train_step(self, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer, n_train: int,
+                    fused: bool = False) -> None:
+        """``train_batch`` for callers that already ignore floating-point overflow (the training loop).
+
+        With ``fused`` (``fit`` sets it when the BLAS runs on one thread, see ``mlpkit.threads``), a plain
+        SGD step on a network whose trainable layers can take it inside their backward pass (Dense layers
+        with no penalty or L2) is applied there, without forming the gradients
+        (:meth:`~mlpkit.layers.Dense.backward_sgd`): the same update up to rounding, at one pass over the
+        weights less. ``flat_gradients`` is then not written.
+        """
+        rate = optimizer.plain_step_rate() if fused else None
+        decays = None if rate is None else self._sgd_decays(rate, n_train)
+        if decays is None:
+            self._gradients(X, Y, n_train)
+            optimizer.step(self._flat_params, self._flat_grads)
+            return
+        output = self._forward(X, True)
+        delta = self.layers[-1]._buffer("delta", output.shape, output.dtype)
+        self.loss.delta(None, output, Y, out=delta)
+        optimizer.iterations += 1
+        grad = delta
+        last, first = len(self.layers) - 1, self._first_trainable
+        for i in range(last, first - 1, -1):
+            layer, decay = self.layers[i], decays[i]
+            if decay is None:
+                grad = layer.backward(grad, preactivation=i == last, need_input_grad=i > first)
+            else:
+                grad = layer.backward_sgd(grad, rate, decay, preactivation=i == last, need_input_grad=i > first)
+
+    def can_fuse_sgd(self, optimizer: Optimizer) -> bool:
+        """True when ``optimizer`` is plain SGD and every trainable layer can apply its step inside its
+        backward pass (``backward_sgd``) under the current penalties (none or L2)."""
+        rate = optimizer.plain_step_rate()
+        return rate is not None and self._sgd_decays(rate, 1) is not None
+
+    def _sgd_decays(self, rate: float, n_train: int) -> list[float | None] | None:
+        """Per layer, the weight-decay factor 1 - rate lmbda / n of a fused SGD step (Nielsen eq. (93); 1 with
+        no penalty; None for a layer without parameters), or None when the step cannot be fused (a layer
+        with parameters but no ``backward_sgd``, or a penalty other than L2)."""
+        decays: list[float | None] = []
+        for layer in self.layers:
+            if not layer.params:
+                decays.append(None)
+                continue
+            if not hasattr(layer, "backward_sgd"):
+                return None
+            reg = layer.regularizer if layer.regularizer is not None else self.regularizer
+            if reg is None:
+                decays.append(1.0)
+            elif type(reg) is L2:
+                decays.append(1.0 - rate * reg.lmbda / n_train)
+            else:
+                return None
+        return decays
 
     def objective(self, X: np.ndarray, Y: np.ndarray, n_train: int | None = None) -> float:
         """The quantity ``compute_gradients`` differentiates: mean batch cost in training mode plus the

@@ -87,6 +87,14 @@ class Optimizer:
             self._update(params[part], grads[part], tuple(s[part] for s in slots),
                          None if scratch is None else scratch[part], coefficients)
 
+    def plain_step_rate(self) -> float | None:
+        """eta when this optimizer's step is exactly w <- w - eta g (plain SGD), else None.
+
+        A network may then apply the step inside its backward pass instead of calling ``step``
+        (``Dense.backward_sgd``: the update rides on the GEMM that computes the gradient); it counts the
+        step in ``iterations`` itself."""
+        return None
+
     def _coefficients(self) -> tuple[float, ...]:
         """The scalars of this step (after ``iterations`` was incremented), computed once for all chunks."""
         return ()
@@ -158,6 +166,10 @@ class SGD(Optimizer):
                 scratch: np.ndarray | None, coefficients: tuple[float, ...]) -> None:
         grads *= -self.learning_rate
         params += grads
+
+    def plain_step_rate(self) -> float | None:
+        # a subclass with a rule of its own must go through step
+        return self.learning_rate if type(self)._update is SGD._update else None
 
 
 class Momentum(Optimizer):

@@ -9,6 +9,15 @@ for the thread that lost its core: on the shared development machine a [784, 100
 took 0.5 ms with one thread and 20 ms with two (see benchmarks/results/speed.md for the quiet-machine
 figures). Larger steps gain from every core (1.3-1.6x with two at batch 128-512), so they are left alone.
 
+A plain-SGD step that ``fit`` applies inside the weight-gradient product (``Dense.backward_sgd``, through
+SciPy's BLAS, which is a second BLAS library next to NumPy's in a pip install) needs one thread: two
+libraries whose idle worker threads spin while the other one computes fight over two cores (such a step
+took twice as long as the unfused one with two threads each). Fused on one thread, it beats the unfused
+step on two while the batch is small, when writing the weight gradient out and reading it back for the
+update costs as much as the products themselves ([784, 800, 800, 10] at batch 10: 0.64x of the
+two-thread time); from a few dozen examples on, the second core wins. So "auto" gives such steps one
+thread up to ``FUSED_SGD_MAX_BATCH`` = 32 examples.
+
 ``blas_threads="auto"`` (the default of ``fit``) therefore uses one thread for small steps and does not
 touch the BLAS setting otherwise; an integer pins the count; None leaves everything as it is. The limit
 applies only to the training steps of ``fit`` (threadpoolctl restores the previous setting after each
@@ -28,6 +37,8 @@ if TYPE_CHECKING:
 
 #: below this many multiply-adds in the largest matrix product of a step, one BLAS thread is used
 SMALL_STEP_MACS = 1 << 20
+#: plain-SGD steps that can be fused into the backward pass use one thread up to this batch size
+FUSED_SGD_MAX_BATCH = 32
 
 _controller: ThreadpoolController | None = None  # created on first use (it scans the loaded libraries)
 
@@ -38,12 +49,15 @@ def largest_step_product(network: Network, batch_size: int) -> int:
                default=0)
 
 
-def resolve_blas_threads(policy: int | str | None, network: Network, batch_size: int) -> int | None:
-    """The thread count ``policy`` asks for with this network and batch size (None: leave BLAS alone)."""
+def resolve_blas_threads(policy: int | str | None, network: Network, batch_size: int,
+                         fusable: bool = False) -> int | None:
+    """The thread count ``policy`` asks for with this network and batch size (None: leave BLAS alone);
+    ``fusable``: the steps are plain SGD that the network can fuse into its backward pass."""
     if policy is None:
         return None
     if policy == "auto":
-        return 1 if largest_step_product(network, batch_size) < SMALL_STEP_MACS else None
+        small = largest_step_product(network, batch_size) < SMALL_STEP_MACS
+        return 1 if small or (fusable and batch_size <= FUSED_SGD_MAX_BATCH) else None
     if isinstance(policy, bool) or not isinstance(policy, int) or policy < 1:
         raise ValueError(f"blas_threads must be 'auto', None or a positive int, got {policy!r}")
     return policy
@@ -67,3 +81,9 @@ def limit_blas_threads(count: int | None) -> Iterator[None]:
         return
     with _get_controller().limit(limits=count, user_api="blas"):
         yield
+
+
+def blas_thread_count() -> int:
+    """The largest thread count of the BLAS libraries loaded in this process right now (1 when
+    threadpoolctl finds none it knows: then there is no BLAS thread pool to fight over)."""
+    return max((lib.num_threads for lib in _get_controller().select(user_api="blas").lib_controllers), default=1)

@@ -9,6 +9,7 @@ per-example loop.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -23,7 +24,8 @@ from ._atomic import atomic_write_bytes
 from .callbacks import Callback, ProgressLogger
 from .optimizers import DEFAULT_LEARNING_RATES, Optimizer, get_optimizer
 from .schedules import Schedule, ScheduleFunction, start_schedule
-from .threads import limit_blas_threads, resolve_blas_threads
+from .step_plan import DenseStackPlan
+from .threads import blas_thread_count, limit_blas_threads, resolve_blas_threads
 from .validation import check_features, check_positive_float, check_positive_int, check_targets
 
 if TYPE_CHECKING:
@@ -166,7 +168,8 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
     if augment is not None and not callable(augment):
         raise TypeError(f"augment must be a function (X, rng) -> X, got {augment!r}")
 
-    threads = resolve_blas_threads(blas_threads, network, batch_size)
+    fusable = network.can_fuse_sgd(optimizer)
+    threads = resolve_blas_threads(blas_threads, network, batch_size, fusable)
     schedule = start_schedule(schedule, optimizer.learning_rate)
     network.adapt(X, only_new=True)
     optimizer.bind(network)
@@ -181,7 +184,10 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
     for cb in all_callbacks:
         cb.on_train_begin(network, history)
 
-    X_epoch, Y_epoch = (np.empty_like(X), np.empty_like(Y)) if shuffle else (X, Y)
+    # shuffling is by index: each mini-batch is gathered into these buffers just before its step (no shuffled
+    # copy of the whole training set, and the batch is still in the cache when its forward pass reads it)
+    rows = min(batch_size, n)
+    X_batch, Y_batch = np.empty((rows, X.shape[1]), X.dtype), np.empty((rows, Y.shape[1]), Y.dtype)
     last_good = network.flat_parameters.copy()
     history.stop_reason = "completed"
     try:
@@ -194,18 +200,20 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
                 optimizer.learning_rate = check_positive_float(rate, "the learning rate from the schedule")
             start = time.perf_counter()
             X_source = X if augment is None else _augmented(augment, X, rng)
-            if shuffle:
-                order = rng.permutation(n)
-                # mode="clip" (a no-op for a permutation) lets take write straight into out; the default
-                # mode buffers the whole result first, which doubles the cost of the copy
-                np.take(X_source, order, axis=0, out=X_epoch, mode="clip")
-                np.take(Y, order, axis=0, out=Y_epoch, mode="clip")
-            elif augment is not None:
-                X_epoch = X_source
+            order = rng.permutation(n) if shuffle else None
             # overflow inside a diverging epoch is reported once, by the guard below, not per operation
             with np.errstate(over="ignore", invalid="ignore"), limit_blas_threads(threads):
+                step = _step_function(network, fused=fusable and blas_thread_count() == 1)
                 for lo in range(0, n, batch_size):
-                    network.train_batch(X_epoch[lo:lo + batch_size], Y_epoch[lo:lo + batch_size], optimizer, n)
+                    if order is None:
+                        step(X_source[lo:lo + batch_size], Y[lo:lo + batch_size], optimizer, n)
+                        continue
+                    index = order[lo:lo + batch_size]
+                    m = index.shape[0]
+                    # mode="clip" (a no-op for valid indices) lets take write straight into out
+                    xb = np.take(X_source, index, axis=0, out=X_batch[:m], mode="clip")
+                    yb = np.take(Y, index, axis=0, out=Y_batch[:m], mode="clip")
+                    step(xb, yb, optimizer, n)
             logs: dict[str, float] = {"time": time.perf_counter() - start,
                                       "learning_rate": optimizer.learning_rate}
             if not np.isfinite(network.flat_parameters).all():
@@ -235,6 +243,14 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
     if history_file is not None:
         history.to_json(history_file)
     return history
+
+
+def _step_function(network: Network, fused: bool) -> Callable[[np.ndarray, np.ndarray, Optimizer, int], None]:
+    """The epoch's step: a :class:`~mlpkit.step_plan.DenseStackPlan` for a stack of Dense layers, else the
+    network's layer-by-layer step; ``fused``: plain SGD may be applied inside the backward products."""
+    if DenseStackPlan.applies_to(network):
+        return DenseStackPlan(network, fused).step
+    return functools.partial(network._train_step, fused=fused)
 
 
 def _augmented(augment: Callable, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:

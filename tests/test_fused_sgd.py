@@ -1,0 +1,178 @@
+"""Plain SGD applied inside the backward pass (Dense.backward_sgd, mlpkit._blas) is the same step as
+compute_gradients + SGD.step, and fit uses it only where it may."""
+
+import numpy as np
+import pytest
+
+import mlpkit
+from mlpkit import _blas
+from mlpkit.layers import BatchNorm, Dense, Dropout, Standardize
+from mlpkit.optimizers import SGD, Adam, Momentum
+from mlpkit.regularizers import L1, L2
+from mlpkit.step_plan import DenseStackPlan
+from mlpkit.threads import FUSED_SGD_MAX_BATCH, SMALL_STEP_MACS, largest_step_product, resolve_blas_threads
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blas_updates_are_in_place_and_match_numpy(dtype):
+    rng = np.random.default_rng(0)
+    flat = rng.standard_normal(7 * 5 + 5).astype(dtype)
+    W, b = flat[:35].reshape(7, 5), flat[35:]
+    x, dz = rng.standard_normal((4, 7)).astype(dtype), rng.standard_normal((4, 5)).astype(dtype)
+    expected_W = 0.9 * W - 0.3 * x.T @ dz
+    expected_b = b - 0.3 * dz.sum(axis=0)
+    _blas.add_outer_product(W, x, dz, -0.3, 0.9)
+    _blas.add_column_sums(b, dz, -0.3)
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(flat[:35].reshape(7, 5), expected_W, rtol=tol, atol=tol)
+    np.testing.assert_allclose(flat[35:], expected_b, rtol=tol, atol=tol)
+
+
+def test_blas_update_of_a_non_contiguous_matrix_is_still_written_back():
+    rng = np.random.default_rng(1)
+    W = np.asfortranarray(rng.standard_normal((6, 3)))
+    x, dz = rng.standard_normal((2, 6)), rng.standard_normal((2, 3))
+    expected = W + 0.5 * x.T @ dz
+    _blas.add_outer_product(W, x, dz, 0.5)
+    np.testing.assert_allclose(W, expected, rtol=1e-13)
+
+
+def _data(n_in, n_out, m=12, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((m, n_in)), np.eye(n_out)[rng.integers(0, n_out, m)]
+
+
+NETWORKS = {
+    "sigmoid": lambda: mlpkit.Network([6, 5, 4, 3], dtype="float64", seed=0),
+    "relu, L2": lambda: mlpkit.Network([6, 5, 3], activation="relu", regularizer=L2(3.0), dtype="float64", seed=0),
+    "per-layer L2, no bias, dropout, standardize": lambda: mlpkit.Network(
+        [Standardize(), Dense(5, "tanh", use_bias=False, regularizer=L2(2.0)), Dropout(0.7), Dense(3, "softmax")],
+        input_dim=6, regularizer=L2(0.5), dtype="float64", seed=0),
+    "sigmoid output, quadratic cost": lambda: mlpkit.Network([6, 4, 3], output_activation="sigmoid", loss="quadratic",
+                                                             dtype="float64", seed=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_fused_step_equals_gradients_then_sgd_step(name):
+    X, Y = _data(6, 3)
+    fused_net, plain_net = NETWORKS[name](), NETWORKS[name]()
+    for net in (fused_net, plain_net):
+        net.adapt(X, only_new=True)
+    assert fused_net.can_fuse_sgd(SGD(0.5))
+    fused_opt, plain_opt = SGD(0.5), SGD(0.5)
+    for step in range(3):
+        fused_net.training_rng = np.random.default_rng(step)  # the same dropout masks in both
+        plain_net.training_rng = np.random.default_rng(step)
+        fused_net._train_step(X, Y, fused_opt, 100, fused=True)
+        plain_net._train_step(X, Y, plain_opt, 100, fused=False)
+    assert fused_opt.iterations == plain_opt.iterations == 3
+    assert not np.array_equal(fused_net.flat_parameters, NETWORKS[name]().flat_parameters)  # it did learn
+    np.testing.assert_allclose(fused_net.flat_parameters, plain_net.flat_parameters, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("optimizer, regularizer", [
+    (SGD(0.1), L1(1.0)),
+    (Momentum(0.1), None),
+    (Adam(0.01), None),
+])
+def test_steps_that_cannot_be_fused_fall_back_to_the_plain_path(optimizer, regularizer):
+    X, Y = _data(6, 3)
+    net = mlpkit.Network([6, 5, 3], regularizer=regularizer, dtype="float64", seed=0)
+    reference = mlpkit.Network([6, 5, 3], regularizer=regularizer, dtype="float64", seed=0)
+    assert not net.can_fuse_sgd(optimizer)
+    import copy
+
+    twin = copy.deepcopy(optimizer)
+    net._train_step(X, Y, optimizer, 50, fused=True)
+    reference._train_step(X, Y, twin, 50, fused=False)
+    np.testing.assert_array_equal(net.flat_parameters, reference.flat_parameters)
+
+
+def test_layers_without_a_fused_step_and_sgd_subclasses_are_not_fused():
+    net = mlpkit.Network([Dense(5, use_bias=False), BatchNorm(activation="relu"), Dense(3, "softmax")], input_dim=6)
+    assert not net.can_fuse_sgd(SGD(0.1))
+
+    class Clipped(SGD):
+        def _update(self, params, grads, slots, scratch, coefficients):
+            np.clip(grads, -1, 1, out=grads)
+            super()._update(params, grads, slots, scratch, coefficients)
+
+    assert not mlpkit.Network([6, 5, 3]).can_fuse_sgd(Clipped(0.1))
+    assert mlpkit.Network([6, 5, 3]).can_fuse_sgd(SGD(0.1))
+
+
+def test_fit_fuses_on_one_thread_only_and_learns_the_same(monkeypatch):
+    import mlpkit.step_plan as plan_module
+
+    seen = []
+    original = plan_module.DenseStackPlan.__init__
+
+    def spy(self, network, fused):
+        seen.append(fused)
+        original(self, network, fused)
+
+    monkeypatch.setattr(plan_module.DenseStackPlan, "__init__", spy)
+    rng = np.random.default_rng(2)
+    X, y = rng.random((120, 10)), rng.integers(0, 3, 120)
+    weights = {}
+    for threads in (1, 2):
+        seen.clear()
+        net = mlpkit.Network([10, 8, 3], regularizer=L2(1.0), dtype="float64", seed=0)
+        net.fit(X, y, epochs=2, batch_size=16, learning_rate=0.5, verbose=0, seed=0, blas_threads=threads)
+        weights[threads] = net.flat_parameters.copy()
+        assert seen == [threads == 1] * 2, "one plan per epoch, fused exactly when BLAS runs on one thread"
+    np.testing.assert_allclose(weights[1], weights[2], rtol=1e-12, atol=1e-12)
+
+
+PLAN_NETWORKS = {
+    "sigmoid": lambda dtype: mlpkit.Network([6, 5, 4, 3], dtype=dtype, seed=0),
+    "relu, per-layer L2, no bias": lambda dtype: mlpkit.Network(
+        [Dense(5, "relu", use_bias=False, regularizer=L2(2.0)), Dense(4, "tanh"), Dense(3, "softmax")],
+        input_dim=6, regularizer=L2(0.5), dtype=dtype, seed=0),
+    "L1": lambda dtype: mlpkit.Network([6, 5, 3], regularizer=L1(1.0), dtype=dtype, seed=0),
+    "sigmoid output, quadratic cost": lambda dtype: mlpkit.Network([6, 4, 3], output_activation="sigmoid",
+                                                                   loss="quadratic", dtype=dtype, seed=0),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(PLAN_NETWORKS))
+@pytest.mark.parametrize("make_optimizer, fused", [(lambda: SGD(0.5), True), (lambda: SGD(0.5), False),
+                                                    (lambda: Adam(0.01), True)])
+def test_plan_step_is_bit_identical_to_the_layer_by_layer_step(dtype, name, make_optimizer, fused):
+    X, Y = _data(6, 3, m=20)
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    planned, general = PLAN_NETWORKS[name](dtype), PLAN_NETWORKS[name](dtype)
+    assert DenseStackPlan.applies_to(planned)
+    plan = DenseStackPlan(planned, fused)
+    planned_opt, general_opt = make_optimizer(), make_optimizer()
+    with np.errstate(over="ignore"):
+        for rows in (8, 8, 4, 8):  # a partial batch in between: its own buffers, then back
+            plan.step(X[:rows], Y[:rows], planned_opt, 100)
+            general._train_step(X[:rows], Y[:rows], general_opt, 100, fused=fused)
+    assert planned_opt.iterations == general_opt.iterations == 4
+    np.testing.assert_array_equal(planned.flat_parameters, general.flat_parameters)
+    assert not np.array_equal(planned.flat_parameters, PLAN_NETWORKS[name](dtype).flat_parameters)
+
+
+def test_plans_serve_dense_stacks_only():
+    assert not DenseStackPlan.applies_to(mlpkit.Network([Dense(5), Dropout(0.5), Dense(3, "softmax")], input_dim=6))
+    assert not DenseStackPlan.applies_to(mlpkit.Network([Standardize(), Dense(3, "softmax")], input_dim=6))
+
+    class Scaled(Dense):
+        pass
+
+    assert not DenseStackPlan.applies_to(mlpkit.Network([Scaled(5), Dense(3, "softmax")], input_dim=6))
+    with pytest.raises(ValueError, match="only of Dense layers"):
+        DenseStackPlan(mlpkit.Network([Dense(5), Dropout(0.5), Dense(3, "softmax")], input_dim=6), True)
+
+
+def test_auto_threads_give_small_fusable_batches_one_thread():
+    net = mlpkit.Network([784, 800, 800, 10])
+    assert largest_step_product(net, 10) > SMALL_STEP_MACS
+    assert resolve_blas_threads("auto", net, 10) is None
+    assert resolve_blas_threads("auto", net, FUSED_SGD_MAX_BATCH, fusable=True) == 1
+    assert resolve_blas_threads("auto", net, FUSED_SGD_MAX_BATCH + 1, fusable=True) is None
+    small = mlpkit.Network([784, 30, 10])
+    assert resolve_blas_threads("auto", small, 32, fusable=True) == 1  # small products: one thread anyway
