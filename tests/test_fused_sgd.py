@@ -133,6 +133,9 @@ PLAN_NETWORKS = {
     "L1": lambda dtype: mlpkit.Network([6, 5, 3], regularizer=L1(1.0), dtype=dtype, seed=0),
     "sigmoid output, quadratic cost": lambda dtype: mlpkit.Network([6, 4, 3], output_activation="sigmoid",
                                                                    loss="quadratic", dtype=dtype, seed=0),
+    "standardized, input dropout": lambda dtype: mlpkit.Network(
+        [Standardize(), Dropout(0.8), Dense(5, "relu"), Dense(3, "softmax")], input_dim=6, regularizer=L2(1.0),
+        dtype=dtype, seed=0),
 }
 
 
@@ -144,11 +147,15 @@ def test_plan_step_is_bit_identical_to_the_layer_by_layer_step(dtype, name, make
     X, Y = _data(6, 3, m=20)
     X, Y = X.astype(dtype), Y.astype(dtype)
     planned, general = PLAN_NETWORKS[name](dtype), PLAN_NETWORKS[name](dtype)
+    for net in (planned, general):
+        net.adapt(X, only_new=True)
     assert DenseStackPlan.applies_to(planned)
     plan = DenseStackPlan(planned, fused)
     planned_opt, general_opt = make_optimizer(), make_optimizer()
     with np.errstate(over="ignore"):
-        for rows in (8, 8, 4, 8):  # a partial batch in between: its own buffers, then back
+        for step, rows in enumerate((8, 8, 4, 8)):  # a partial batch in between: its own buffers, then back
+            planned.training_rng = np.random.default_rng(step)  # the same dropout masks in both
+            general.training_rng = np.random.default_rng(step)
             plan.step(X[:rows], Y[:rows], planned_opt, 100)
             general._train_step(X[:rows], Y[:rows], general_opt, 100, fused=fused)
     assert planned_opt.iterations == general_opt.iterations == 4
@@ -158,13 +165,14 @@ def test_plan_step_is_bit_identical_to_the_layer_by_layer_step(dtype, name, make
 
 def test_plans_serve_dense_stacks_only():
     assert not DenseStackPlan.applies_to(mlpkit.Network([Dense(5), Dropout(0.5), Dense(3, "softmax")], input_dim=6))
-    assert not DenseStackPlan.applies_to(mlpkit.Network([Standardize(), Dense(3, "softmax")], input_dim=6))
+    assert not DenseStackPlan.applies_to(mlpkit.Network([Dense(5), BatchNorm(), Dense(3, "softmax")], input_dim=6))
+    assert DenseStackPlan.applies_to(mlpkit.Network([Standardize(), Dense(3, "softmax")], input_dim=6))
 
     class Scaled(Dense):
         pass
 
     assert not DenseStackPlan.applies_to(mlpkit.Network([Scaled(5), Dense(3, "softmax")], input_dim=6))
-    with pytest.raises(ValueError, match="only of Dense layers"):
+    with pytest.raises(ValueError, match="needs a network of Dense layers"):
         DenseStackPlan(mlpkit.Network([Dense(5), Dropout(0.5), Dense(3, "softmax")], input_dim=6), True)
 
 

@@ -7,8 +7,9 @@ resolves all of it once per batch shape (the buffers, the parameter views and th
 activation functions, the BLAS routines, the penalties) and keeps only the calls. It runs exactly the
 operations of the layer-by-layer step, in the same order, so the two give bit-identical results.
 
-It serves networks made only of :class:`~mlpkit.layers.Dense` layers (network2's and the course's
-networks); anything else takes the general step. ``fit`` builds a plan for each epoch, so a callback that
+It serves networks made of :class:`~mlpkit.layers.Dense` layers (network2's and the course's networks),
+optionally after input layers without parameters (``Standardize``, input ``Dropout``), which run as usual;
+anything else takes the general step. ``fit`` builds a plan for each epoch, so a callback that
 changes the penalties between epochs is honoured.
 
 The step itself (Nielsen ch.2 BP1-BP4; Ng week 1 forward and backward propagation), for layers l = 1..L
@@ -55,7 +56,7 @@ class _LayerSteps(NamedTuple):
 
 
 class DenseStackPlan:
-    """The step of ``network`` (all layers Dense), built for one epoch: ``step(X, Y, optimizer, n_train)``.
+    """The step of ``network`` (see :meth:`applies_to`), built for one epoch: ``step(X, Y, optimizer, n_train)``.
 
     Args:
         network: the network; see :meth:`applies_to`.
@@ -65,8 +66,12 @@ class DenseStackPlan:
 
     def __init__(self, network: Network, fused: bool) -> None:
         if not self.applies_to(network):
-            raise ValueError("a DenseStackPlan needs a network made only of Dense layers")
+            raise ValueError("a DenseStackPlan needs a network of Dense layers (after input layers without "
+                             "parameters)")
         self.network = network
+        first = network._first_trainable
+        self._inputs = network.layers[:first]
+        self._dense = network.layers[first:]
         self.fused = fused
         self._shapes: dict[int, list[_LayerSteps]] = {}
         self._ones: dict[int, np.ndarray] = {}
@@ -75,14 +80,16 @@ class DenseStackPlan:
         self._ranges = [(reg, network.flat_parameters[start:stop], network.flat_gradients[start:stop])
                         for reg, start, stop in network._regularized_ranges()]
         regularizers = [layer.regularizer if layer.regularizer is not None else network.regularizer
-                        for layer in network.layers]
+                        for layer in self._dense]
         self._regularizers = regularizers
         self._l2_only = all(reg is None or type(reg) is L2 for reg in regularizers)
 
     @staticmethod
     def applies_to(network: Network) -> bool:
-        """True for a network of Dense layers only (exactly Dense: a subclass may change the maths)."""
-        return all(type(layer) is Dense for layer in network.layers)
+        """True for a network of Dense layers (exactly Dense: a subclass may change the maths), optionally
+        after input layers without parameters."""
+        trainable = network.layers[network._first_trainable:]
+        return bool(trainable) and all(type(layer) is Dense for layer in trainable)
 
     def _layers_for(self, rows: int) -> list[_LayerSteps]:
         steps = self._shapes.get(rows)
@@ -92,7 +99,7 @@ class DenseStackPlan:
             self._shapes.clear()
         dtype = self.network.dtype
         steps = []
-        for i, (layer, reg) in enumerate(zip(self.network.layers, self._regularizers, strict=True)):
+        for i, (layer, reg) in enumerate(zip(self._dense, self._regularizers, strict=True)):
             shape = (rows, layer.units)
             z = layer._buffer("z", shape, dtype)
             a = layer._buffer("a", shape, dtype) if layer.keep_preactivation else z
@@ -118,6 +125,8 @@ class DenseStackPlan:
         rows = X.shape[0]
         layers = self._layers_for(rows)
         ones = self._ones_for(rows)
+        for layer in self._inputs:
+            X = layer.forward(X, True)
         x = X
         for s in layers:
             np.dot(x, s.W, out=s.z)
