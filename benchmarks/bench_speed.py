@@ -130,6 +130,9 @@ def report(cells: list[dict], runners: list[str], peaks: dict[str, float], shape
              "(mlpkit's speed-up), the median of the per-round ratios. `examples` is how many of the 50,000 "
              "were timed (seconds are scaled to a full epoch).", "",
              "## GEMM throughput (NumPy BLAS, default threads)", "",
+             "Each rate is the best of timed groups of products; the square products, which give the peak "
+             "that the GEMM-peak targets divide by, are measured before and after the cells and the higher "
+             "rate is kept (a peak measured while the machine was slow would flatter every share).", "",
              "| product | dtype | GFLOP/s |", "|---|---|---|"]
     lines += [f"| {m}x{k} @ {k}x{n} | {d} | {rate:.1f} |" for (m, k, n, d, rate) in shape_rates]
     lines += ["", "## Seconds per epoch", "",
@@ -217,6 +220,9 @@ def main(argv: list[str] | None = None) -> str:
         cells.append(cell)
         print(cfg.label, {k: round(v, 3) for k, v in cell["epoch_seconds"].items()},
               {k: round(v, 2) for k, v in cell["speedup"].items()}, flush=True)
+    for d in peaks:  # the peak again after the cells: keep the higher of the two measurements
+        peaks[d] = max(peaks[d], gemm_rate(square, square, square, d, repeats=2 if quick else 5))
+    shape_rates[:len(peaks)] = [(square, square, square, d, peaks[d]) for d in peaks]
     memory = None if args.no_memory else peak_memory_run(quick)
     command = "python benchmarks/bench_speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = report(cells, runners, peaks, shape_rates, memory, command.strip(), started, time.perf_counter() - t0)

@@ -173,7 +173,8 @@ class Network:
 
     @property
     def flat_gradients(self) -> np.ndarray:
-        """All gradients of the last backward pass, laid out like ``flat_parameters``."""
+        """All gradients of the last backward pass, laid out like ``flat_parameters`` (``compute_gradients``
+        fills them; a plain-SGD step that ``fit`` fuses into the backward pass does not form them)."""
         return self._flat_grads
 
     @property
