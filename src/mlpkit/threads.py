@@ -14,10 +14,11 @@ SciPy's BLAS, which is a second BLAS library next to NumPy's in a pip install) n
 libraries whose idle worker threads spin while the other one computes fight over two cores (such a step
 took twice as long as the unfused one with two threads each). Fused on one thread, it beats the unfused
 step on two while the batch is small, when writing the weight gradient out and reading it back for the
-update costs as much as the products themselves: on the development machine (2 cores) one fused thread
-took 0.64x of the two-thread time for [784, 800, 800, 10] at batch 10, 0.8x at 32 and 64, and lost from
-batch 128 on ([784, 100, 10]: even at 128, behind at 512). So "auto" gives such steps one thread up to
-``FUSED_SGD_MAX_BATCH`` = 64 examples.
+update costs as much as the products themselves. On the development machine (2 cores,
+``benchmarks/bench_step.py``, results in ``benchmarks/results/step.md``) one fused thread took 0.71x the
+two-thread time for [784, 800, 800, 10] at batch 10 and 0.93-0.95x at 32 (also [784, 100, 10]), was even
+at 64 and 1.3-1.4x slower from 128 on. So "auto" gives such steps one thread up to
+``FUSED_SGD_MAX_BATCH`` = 32 examples.
 
 ``blas_threads="auto"`` (the default of ``fit``) therefore uses one thread for small steps and does not
 touch the BLAS setting otherwise; an integer pins the count; None leaves everything as it is. The limit
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 #: below this many multiply-adds in the largest matrix product of a step, one BLAS thread is used
 SMALL_STEP_MACS = 1 << 20
 #: plain-SGD steps that can be fused into the backward pass use one thread up to this batch size
-FUSED_SGD_MAX_BATCH = 64
+FUSED_SGD_MAX_BATCH = 32
 
 _controller: ThreadpoolController | None = None  # created on first use (it scans the loaded libraries)
 

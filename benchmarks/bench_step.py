@@ -1,0 +1,136 @@
+"""How much each part of mlpkit's step design buys, measured against the alternative in the same process.
+
+1. Step plan: ``DenseStackPlan.step`` against the layer-by-layer ``Network._train_step`` (the same NumPy and
+   BLAS calls, bit-identical results), on one BLAS thread; bursts of steps alternate, and the ratio is the
+   median over rounds of (layer-by-layer time / plan time).
+2. Fused SGD and the thread policy: ``fit`` with ``blas_threads=1`` (plain SGD fused into the
+   weight-gradient GEMM) against ``blas_threads=2`` (two BLAS threads, gradient then update), per batch
+   size; the ratio is (one fused thread / two threads), below 1 where fusing on one thread wins. Each fit
+   runs in a fresh process, as a training run does: in one process, the BLAS worker threads that the
+   previous run left spinning disturb the next one.
+
+Writes a markdown table (default ``benchmarks/results/step.md``)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_step.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from machine import machine_lines
+from mlpkit import Network
+from mlpkit.optimizers import get_optimizer
+from mlpkit.step_plan import DenseStackPlan
+from mlpkit.threads import limit_blas_threads
+
+PLAN_CELLS = (((784, 30, 10), 10, "sigmoid", "sgd"), ((784, 100, 10), 10, "sigmoid", "sgd"),
+              ((784, 100, 10), 32, "relu", "sgd"), ((784, 100, 10), 10, "relu", "adam"))
+THREAD_CELLS = (((784, 800, 800, 10), 10), ((784, 800, 800, 10), 32), ((784, 800, 800, 10), 64),
+                ((784, 800, 800, 10), 128), ((784, 100, 10), 32), ((784, 100, 10), 64), ((784, 100, 10), 128),
+                ((784, 100, 10), 512))
+RATES = {"sgd": 0.1, "adam": 0.001}
+
+
+def data(n: int, n_in: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.random((n, n_in), dtype=np.float32), np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)]
+
+
+def plan_ratio(sizes: tuple[int, ...], batch: int, activation: str, optimizer: str, rounds: int) -> tuple[float, float]:
+    """(plan microseconds per step, median of layer-by-layer / plan)."""
+    X, Y = data(4096, sizes[0])
+    runs = {}
+    for name in ("plan", "layers"):
+        net = Network(list(sizes), activation=activation, seed=0)
+        opt = get_optimizer(optimizer, RATES[optimizer])
+        step = DenseStackPlan(net, fused=True).step if name == "plan" else net._train_step
+        runs[name] = (step, opt, name == "layers")
+    times: dict[str, list[float]] = {"plan": [], "layers": []}
+    steps = 500
+    with limit_blas_threads(1), np.errstate(over="ignore", invalid="ignore"):
+        for r in range(rounds + 1):  # round 0 warms up (buffers, caches) and is not counted
+            for name, (step, opt, fused_arg) in runs.items():
+                start = time.perf_counter()
+                for i in range(steps):
+                    lo = (i * batch) % (X.shape[0] - batch)
+                    if fused_arg:
+                        step(X[lo:lo + batch], Y[lo:lo + batch], opt, 50_000, True)
+                    else:
+                        step(X[lo:lo + batch], Y[lo:lo + batch], opt, 50_000)
+                if r:
+                    times[name].append((time.perf_counter() - start) / steps)
+    ratio = statistics.median(a / b for a, b in zip(times["layers"], times["plan"], strict=True))
+    return statistics.median(times["plan"]) * 1e6, ratio
+
+
+def seconds_per_step(sizes: tuple[int, ...], batch: int, threads: int) -> float:
+    """One fit of about 20 steps (at least 2,560 examples) after a warm-up fit, in this process."""
+    n = max(20 * batch, 2560)
+    X, Y = data(n, sizes[0])
+    for warm in (True, False):
+        net = Network(list(sizes), seed=0)
+        start = time.perf_counter()
+        net.fit(X[:2 * batch] if warm else X, Y[:2 * batch] if warm else Y, epochs=1, batch_size=batch,
+                learning_rate=0.1, monitor_training=False, verbose=0, seed=0, blas_threads=threads)
+    return (time.perf_counter() - start) / (n / batch)
+
+
+def thread_ratio(sizes: tuple[int, ...], batch: int, rounds: int) -> tuple[float, float, float]:
+    """(ms per step with one fused thread, with two threads, median of one / two), each fit in a fresh
+    process, the two settings alternating."""
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(rounds):
+        for threads in (1, 2):
+            out = subprocess.run([sys.executable, __file__, "--one-fit", ",".join(map(str, sizes)), str(batch),
+                                  str(threads)], capture_output=True, text=True, check=True)
+            times[threads].append(float(out.stdout.split()[-1]))
+    ratio = statistics.median(a / b for a, b in zip(times[1], times[2], strict=True))
+    return statistics.median(times[1]) * 1e3, statistics.median(times[2]) * 1e3, ratio
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "step.md"))
+    parser.add_argument("--one-fit", nargs=3, metavar=("SIZES", "BATCH", "THREADS"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one_fit:  # a child process of thread_ratio: print seconds per step
+        sizes, batch, threads = args.one_fit
+        print(seconds_per_step(tuple(int(s) for s in sizes.split(",")), int(batch), int(threads)))
+        return ""
+    started, t0 = time.strftime("%Y-%m-%d %H:%M", time.gmtime()), time.perf_counter()
+    lines = ["## 1. Step plan against the layer-by-layer step (one BLAS thread, fused SGD / Adam)", "",
+             "| network | batch | act | opt | plan us/step | layer-by-layer / plan |", "|---|---|---|---|---|---|"]
+    for sizes, batch, activation, optimizer in PLAN_CELLS:
+        micro, ratio = plan_ratio(sizes, batch, activation, optimizer, args.rounds)
+        lines.append(f"| {list(sizes)} | {batch} | {activation} | {optimizer} | {micro:.0f} | {ratio:.2f}x |")
+        print(lines[-1], flush=True)
+    lines += ["", "## 2. One fused thread against two threads (fit, plain SGD, sigmoid)", "",
+              "| network | batch | 1 thread fused ms/step | 2 threads ms/step | 1 / 2 |", "|---|---|---|---|---|"]
+    for sizes, batch in THREAD_CELLS:
+        one, two, ratio = thread_ratio(sizes, batch, args.rounds)
+        lines.append(f"| {list(sizes)} | {batch} | {one:.2f} | {two:.2f} | {ratio:.2f} |")
+        print(lines[-1], flush=True)
+    command = "python benchmarks/bench_step.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    header = ["# Step design: what the plan and the fused SGD update buy", "",
+              f"- run: {started} UTC, {(time.perf_counter() - t0) / 60:.1f} min; command: `{command.strip()}`",
+              *machine_lines(), ""]
+    text = "\n".join(header + lines) + "\n"
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(text)
+    return text
+
+
+if __name__ == "__main__":
+    main()
