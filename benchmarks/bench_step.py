@@ -101,6 +101,7 @@ def thread_ratio(sizes: tuple[int, ...], batch: int, rounds: int) -> tuple[float
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="one cell of each part, one round (CI)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "step.md"))
     parser.add_argument("--one-fit", nargs=3, metavar=("SIZES", "BATCH", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -108,17 +109,19 @@ def main(argv: list[str] | None = None) -> str:
         sizes, batch, threads = args.one_fit
         print(seconds_per_step(tuple(int(s) for s in sizes.split(",")), int(batch), int(threads)))
         return ""
+    plan_cells, thread_cells = (PLAN_CELLS[:1], THREAD_CELLS[4:5]) if args.quick else (PLAN_CELLS, THREAD_CELLS)
+    rounds = 1 if args.quick else args.rounds
     started, t0 = time.strftime("%Y-%m-%d %H:%M", time.gmtime()), time.perf_counter()
     lines = ["## 1. Step plan against the layer-by-layer step (one BLAS thread, fused SGD / Adam)", "",
              "| network | batch | act | opt | plan us/step | layer-by-layer / plan |", "|---|---|---|---|---|---|"]
-    for sizes, batch, activation, optimizer in PLAN_CELLS:
-        micro, ratio = plan_ratio(sizes, batch, activation, optimizer, args.rounds)
+    for sizes, batch, activation, optimizer in plan_cells:
+        micro, ratio = plan_ratio(sizes, batch, activation, optimizer, rounds)
         lines.append(f"| {list(sizes)} | {batch} | {activation} | {optimizer} | {micro:.0f} | {ratio:.2f}x |")
         print(lines[-1], flush=True)
     lines += ["", "## 2. One fused thread against two threads (fit, plain SGD, sigmoid)", "",
               "| network | batch | 1 thread fused ms/step | 2 threads ms/step | 1 / 2 |", "|---|---|---|---|---|"]
-    for sizes, batch in THREAD_CELLS:
-        one, two, ratio = thread_ratio(sizes, batch, args.rounds)
+    for sizes, batch in thread_cells:
+        one, two, ratio = thread_ratio(sizes, batch, rounds)
         lines.append(f"| {list(sizes)} | {batch} | {one:.2f} | {two:.2f} | {ratio:.2f} |")
         print(lines[-1], flush=True)
     command = "python benchmarks/bench_step.py " + " ".join(argv if argv is not None else sys.argv[1:])

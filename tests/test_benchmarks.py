@@ -4,6 +4,7 @@ No timing is asserted here: speed figures live in benchmarks/results/."""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
@@ -68,3 +69,15 @@ def test_unknown_runner_is_a_usage_error(bench_modules, capsys):
         bench_speed.main(["--quick", "--runners", "mlpkit,keras"])
     assert exc.value.code == 2
     assert "unknown runners ['keras']" in capsys.readouterr().err
+
+
+def test_step_benchmark_quick_writes_both_tables(tmp_path):
+    out = tmp_path / "step.md"
+    subprocess.run([sys.executable, str(BENCHMARKS / "bench_step.py"), "--quick", "--out", str(out)], check=True,
+                   capture_output=True, text=True, timeout=300)
+    text = out.read_text()
+    assert "## 1. Step plan" in text and "## 2. One fused thread" in text
+    rows = [line for line in text.splitlines() if line.startswith("| [784")]
+    assert len(rows) == 2
+    ratios = [float(row.rstrip(" |").split("|")[-1].strip().rstrip("x")) for row in rows]
+    assert all(ratio > 0 for ratio in ratios)

@@ -324,8 +324,8 @@ def test_resume_rules(tmp_path):
     out = tmp_path / "run"
     run("train", "--epochs", "2", "--quiet", "--no-plots", "--out", out)
     assert "already completed 2 of 2 epochs; pass --epochs N with N > 2" in error("train", "--resume", out)
-    assert "only --epochs, --quiet, --plots, --checkpoint-every may be given with it, not --lr/--eta" in error(
-        "train", "--resume", out, "--lr", "0.1")
+    message = "only --epochs, --quiet, --plots, --checkpoint-every, --dashboard may be given with it, not --lr/--eta"
+    assert message in error("train", "--resume", out, "--lr", "0.1")
     assert "cannot be combined" in error("train", "--resume", out, "--config", out / "config.yaml")
     assert "no checkpoint.mlpkc there" in error("train", "--resume", tmp_path)
     # a finished run can be extended: the same as training 3 epochs straight

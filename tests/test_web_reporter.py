@@ -61,6 +61,21 @@ def test_train_command_posts_its_epochs(server, tmp_path):
         assert event["misclassified"]["shape"] == [8, 8]
 
 
+def test_a_resumed_run_can_report_to_a_dashboard(server, tmp_path):
+    url, app = server
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "2", "--layers", "auto,12,auto", "--out", str(out), "--quiet", "--no-plots"]) == 0
+    assert not app.state.runs.list()
+    assert main(["train", "--resume", str(out), "--epochs", "4", "--dashboard", url, "--quiet", "--no-plots"]) == 0
+    (run,) = app.state.runs.list()
+    events = app.state.runs.get(run["id"]).events_from(0)
+    assert [e["type"] for e in events] == ["start", "epoch", "epoch", "end"]
+    history = json.loads((out / "history.json").read_text())["history"]
+    assert len(history["val_loss"]) == 4
+    for event, val_loss in zip(events[1:3], history["val_loss"][2:], strict=True):  # epochs 3 and 4
+        assert event["logs"]["val_loss"] == pytest.approx(val_loss)
+
+
 class _PressStop(Callback):
     """Presses the page's stop button (POST /api/runs/<id>/stop) after the second epoch."""
 

@@ -56,7 +56,7 @@ from ._display import evaluation_tables, gradcheck_table, gradient_table, make_c
 from ._train import CHECKPOINT_FILE, Resume, TrainRun
 
 #: options that may accompany --resume (they do not change the experiment)
-RESUME_OVERRIDES = ("epochs", "quiet", "plots", "checkpoint_every")
+RESUME_OVERRIDES = ("epochs", "quiet", "plots", "checkpoint_every", "dashboard")
 
 
 def one_line(message: object) -> str:
