@@ -13,35 +13,32 @@ wrappers neither copy nor reorder anything).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from scipy.linalg import blas
 
 _GEMM = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}
 _GEMV = {np.dtype(np.float32): blas.sgemv, np.dtype(np.float64): blas.dgemv}
 
-#: dtypes with BLAS routines for the in-place updates
-SUPPORTED_DTYPES = frozenset(_GEMM)
-
 _ones: dict[tuple[np.dtype, int], np.ndarray] = {}
 
 
-def gemm_for(dtype: np.dtype) -> Callable[..., np.ndarray]:
-    """SciPy's GEMM wrapper for ``dtype`` (float32 or float64)."""
-    return _GEMM[np.dtype(dtype)]
-
-
-def gemv_for(dtype: np.dtype) -> Callable[..., np.ndarray]:
-    """SciPy's GEMV wrapper for ``dtype`` (float32 or float64)."""
-    return _GEMV[np.dtype(dtype)]
+def ones(rows: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only vector of ``rows`` ones (1^T dz is a bias gradient as one BLAS product), cached."""
+    key = (np.dtype(dtype), rows)
+    vector = _ones.get(key)
+    if vector is None:
+        if len(_ones) >= 32:  # a handful of batch sizes is the norm; never let the cache grow without bound
+            _ones.clear()
+        vector = _ones[key] = np.ones(rows, dtype=dtype)
+        vector.flags.writeable = False
+    return vector
 
 
 def add_outer_product(W: np.ndarray, x: np.ndarray, dz: np.ndarray, alpha: float, beta: float = 1.0) -> None:
     """W <- beta W + alpha x^T dz, in place, as one GEMM (x: (m, n_in), dz: (m, n_out), W: (n_in, n_out),
-    all of one supported dtype)."""
+    all float32 or all float64)."""
     target = W.T
-    # positional arguments: the wrapper parses keywords several times slower than the small product takes
+    # positional arguments: the wrapper parses keywords several times slower than a small product takes
     out = _GEMM[W.dtype](alpha, dz.T, x.T, beta, target, 0, 1, 1)
     if out is not target:  # the wrapper had to copy (W not C-contiguous): put the result back
         target[...] = out
@@ -49,12 +46,6 @@ def add_outer_product(W: np.ndarray, x: np.ndarray, dz: np.ndarray, alpha: float
 
 def add_column_sums(b: np.ndarray, dz: np.ndarray, alpha: float) -> None:
     """b <- b + alpha 1^T dz (alpha times the column sums of dz), in place, as one GEMV."""
-    key = (dz.dtype, dz.shape[0])
-    ones = _ones.get(key)
-    if ones is None:
-        if len(_ones) >= 32:  # a handful of batch sizes is the norm; never let the cache grow without bound
-            _ones.clear()
-        ones = _ones[key] = np.ones(dz.shape[0], dtype=dz.dtype)
-    out = _GEMV[b.dtype](alpha, dz.T, ones, 1.0, b, 0, 1, 0, 1, 0, 1)
+    out = _GEMV[b.dtype](alpha, dz.T, ones(dz.shape[0], dz.dtype), 1.0, b, 0, 1, 0, 1, 0, 1)
     if out is not b:
         b[...] = out

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._blas import add_column_sums, add_outer_product
+from ._blas import add_column_sums, add_outer_product, ones
 from .activations import ActivationFunction, Identity, get_activation
 from .averages import check_beta, correction_weight
 from .initializers import get_initializer
@@ -182,7 +182,7 @@ class Dense(Layer):
         dz = grad
         np.matmul(self._x.T, dz, out=self.grads["W"])  # (np.dot would first zero the whole of dW itself)
         if self.use_bias:  # db = 1^T dz: the column sums as one BLAS product, cheaper than a reduction
-            np.dot(self._ones(dz.shape[0], dz.dtype), dz, out=self.grads["b"])
+            np.dot(ones(dz.shape[0], dz.dtype), dz, out=self.grads["b"])
         if not need_input_grad:
             return None
         dx = self._buffer("dx", self._x.shape, dz.dtype)
@@ -210,13 +210,6 @@ class Dense(Layer):
         if self.use_bias:
             add_column_sums(self.params["b"], dz, -rate)
         return dx
-
-    def _ones(self, m: int, dtype: np.dtype) -> np.ndarray:
-        """A vector of ``m`` ones (a view of the longest one made so far)."""
-        ones = self.__dict__.get("_ones_vector")
-        if ones is None or ones.shape[0] < m or ones.dtype != dtype:
-            ones = self._ones_vector = np.ones(m, dtype=dtype)
-        return ones[:m]
 
 
 class Activation(Layer):
