@@ -184,3 +184,9 @@ def test_auto_threads_give_small_fusable_batches_one_thread():
     assert resolve_blas_threads("auto", net, FUSED_SGD_MAX_BATCH + 1, fusable=True) is None
     small = mlpkit.Network([784, 30, 10])
     assert resolve_blas_threads("auto", small, 32, fusable=True) == 1  # small products: one thread anyway
+
+
+def test_l2_decay_factor_is_nielsens_weight_decay():
+    # Nielsen eq. (93): w -> (1 - eta lmbda / n) w - eta dC0/dw; eta 0.5, lmbda 5, n 50000
+    assert L2(5.0).decay_factor(0.5, 50_000) == pytest.approx(1 - 0.5 * 5.0 / 50_000, rel=1e-15)
+    assert L2(0.0).decay_factor(0.5, 10) == 1.0

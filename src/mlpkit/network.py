@@ -331,7 +331,7 @@ class Network:
             if reg is None:
                 decays.append(1.0)
             elif type(reg) is L2:
-                decays.append(1.0 - rate * reg.lmbda / n_train)
+                decays.append(reg.decay_factor(rate, n_train))
             else:
                 return None
         return decays

@@ -51,6 +51,11 @@ class L2(Regularizer):
         if self.lmbda:
             grad += (self.lmbda / n) * weights
 
+    def decay_factor(self, rate: float, n: int) -> float:
+        """1 - eta lmbda / n: what a plain SGD step with learning rate eta multiplies the weights by before
+        subtracting eta times the cost gradient (Nielsen eq. (93))."""
+        return 1.0 - rate * self.lmbda / n
+
 
 class L1(Regularizer):
     """L1 penalty (Nielsen eq. (95)-(97)); its gradient uses sgn(w) with sgn(0) = 0."""

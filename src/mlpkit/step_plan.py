@@ -156,7 +156,7 @@ class DenseStackPlan:
             s = layers[i]
             if i < last:
                 s.backward(grad, s.a, grad, s.slope)
-            decay = 1.0 if s.regularizer is None else 1.0 - rate * s.regularizer.lmbda / n_train
+            decay = 1.0 if s.regularizer is None else s.regularizer.decay_factor(rate, n_train)
             if i:
                 np.dot(grad, s.W_T, out=s.dx)
             add_outer_product(s.W, layers[i - 1].a if i else X, grad, -rate, decay)
