@@ -11,14 +11,14 @@ figures). Larger steps gain from every core (1.3-1.6x with two at batch 128-512)
 
 A plain-SGD step that ``fit`` applies inside the weight-gradient product (``Dense.backward_sgd``, through
 SciPy's BLAS, which is a second BLAS library next to NumPy's in a pip install) needs one thread: two
-libraries whose idle worker threads spin while the other one computes fight over two cores (such a step
-took twice as long as the unfused one with two threads each). Fused on one thread, it beats the unfused
-step on two while the batch is small, when writing the weight gradient out and reading it back for the
-update costs as much as the products themselves. On the development machine (2 cores,
-``benchmarks/bench_step.py``, results in ``benchmarks/results/step.md``; runs vary by 10-20%) one fused
-thread took 0.73x the two-thread time for [784, 800, 800, 10] at batch 10, 0.93-0.95x at 32 (also
-[784, 100, 10]), and 1.14-1.37x from 64 on. So "auto" gives such steps one thread up to ``FUSED_SGD_MAX_BATCH`` = 32
-examples.
+libraries whose idle worker threads spin while the other one computes fight over two cores (in trials such
+a step was much slower than the unfused one on two threads, so fit never fuses on more than one). Fused on
+one thread, it beats the unfused step on two while the batch is small, when writing the weight gradient
+out and reading it back for the update costs as much as the products themselves. On the development
+machine (2 cores, ``benchmarks/bench_step.py``, results in ``benchmarks/results/step.md``; runs vary by
+10-20%) one fused thread took 0.73x the two-thread time for [784, 800, 800, 10] at batch 10, 0.93-0.95x at
+32 (also [784, 100, 10]), and 1.14-1.37x from 64 on. So "auto" gives such steps one thread up to
+``FUSED_SGD_MAX_BATCH`` = 32 examples.
 
 ``blas_threads="auto"`` (the default of ``fit``) therefore uses one thread for small steps and does not
 touch the BLAS setting otherwise; an integer pins the count; None leaves everything as it is. The limit
