@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from machine import gemm_rate, machine_lines
+from machine import gemm_rate, machine_lines, write_results
 from runners import RUNNERS, Config
 
 EPOCH = 50_000
@@ -233,10 +233,7 @@ def main(argv: list[str] | None = None) -> str:
     memory = None if args.no_memory else peak_memory_run(quick)
     command = "python benchmarks/bench_speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = report(cells, runners, peaks, shape_rates, memory, command.strip(), started, time.perf_counter() - t0)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text, encoding="utf-8")
-    print(text)
-    return text
+    return write_results(args.out, text)
 
 
 if __name__ == "__main__":

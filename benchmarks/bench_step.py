@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from machine import machine_lines
+from machine import machine_lines, write_results
 from mlpkit import Network
 from mlpkit.optimizers import get_optimizer
 from mlpkit.step_plan import DenseStackPlan
@@ -129,10 +129,7 @@ def main(argv: list[str] | None = None) -> str:
               f"- run: {started} UTC, {(time.perf_counter() - t0) / 60:.1f} min; command: `{command.strip()}`",
               *machine_lines(), ""]
     text = "\n".join(header + lines) + "\n"
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text, encoding="utf-8")
-    print(text)
-    return text
+    return write_results(args.out, text)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -42,3 +43,12 @@ def gemm_rate(m: int, k: int, n: int, dtype: str = "float32", repeats: int = 5) 
             np.matmul(a, b, out=out)
         best = min(best, (time.perf_counter() - start) / calls)
     return flops / best / 1e9
+
+
+def write_results(path: str | Path, text: str) -> str:
+    """Write a results file (creating its folder), echo it to stdout, and return the text."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(text)
+    return text
