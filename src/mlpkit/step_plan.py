@@ -125,42 +125,35 @@ class DenseStackPlan:
         delta = self.network.layers[-1]._buffer("delta", x.shape, x.dtype)
         self.network.loss.delta(None, x, Y, out=delta)
         rate = optimizer.plain_step_rate() if self.fused and self._l2_only else None
+        self._backward(layers, X, delta, rate, n_train)
         if rate is None:
-            self._backward(layers, X, delta, ones(rows, X.dtype))
             for reg, weights, grads in self._ranges:
                 reg.add_gradient(weights, grads, n_train)
             optimizer.step(self.network.flat_parameters, self.network.flat_gradients)
-            return
-        optimizer.iterations += 1
-        self._backward_sgd(layers, X, delta, rate, n_train)
+        else:
+            optimizer.iterations += 1
 
-    def _backward(self, layers: list[_LayerSteps], X: np.ndarray, delta: np.ndarray, ones: np.ndarray) -> None:
+    def _backward(self, layers: list[_LayerSteps], X: np.ndarray, delta: np.ndarray, rate: float | None,
+                  n_train: int) -> None:
+        """Backpropagate ``delta``; with ``rate``, take the fused SGD step instead of writing the gradients.
+        dL/dx is computed first, from the weights of this step."""
         grad = delta
         last = len(layers) - 1
         for i in range(last, -1, -1):
             s = layers[i]
             if i < last:
                 s.backward(grad, s.a, grad, s.slope)
-            x = layers[i - 1].a if i else X
-            np.matmul(x.T, grad, out=s.grad_W)
-            if s.grad_b is not None:
-                np.dot(ones, grad, out=s.grad_b)
-            if i:
-                grad = np.dot(grad, s.W_T, out=s.dx)
-
-    def _backward_sgd(self, layers: list[_LayerSteps], X: np.ndarray, delta: np.ndarray, rate: float,
-                      n_train: int) -> None:
-        grad = delta
-        last = len(layers) - 1
-        for i in range(last, -1, -1):
-            s = layers[i]
-            if i < last:
-                s.backward(grad, s.a, grad, s.slope)
-            decay = 1.0 if s.regularizer is None else s.regularizer.decay_factor(rate, n_train)
             if i:
                 np.dot(grad, s.W_T, out=s.dx)
-            add_outer_product(s.W, layers[i - 1].a if i else X, grad, -rate, decay)
-            if s.b is not None:
-                add_column_sums(s.b, grad, -rate)
+            x = layers[i - 1].a if i else X
+            if rate is None:
+                np.matmul(x.T, grad, out=s.grad_W)
+                if s.grad_b is not None:
+                    np.dot(ones(grad.shape[0], grad.dtype), grad, out=s.grad_b)
+            else:
+                decay = 1.0 if s.regularizer is None else s.regularizer.decay_factor(rate, n_train)
+                add_outer_product(s.W, x, grad, -rate, decay)
+                if s.b is not None:
+                    add_column_sums(s.b, grad, -rate)
             if i:
                 grad = s.dx
