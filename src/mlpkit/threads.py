@@ -16,9 +16,9 @@ a step was much slower than the unfused one on two threads, so fit never fuses o
 one thread, it beats the unfused step on two while the batch is small, when writing the weight gradient
 out and reading it back for the update costs as much as the products themselves. On the development
 machine (2 cores, ``benchmarks/bench_step.py``, results in ``benchmarks/results/step.md``; runs vary by
-10-20%) one fused thread took 0.73x the two-thread time for [784, 800, 800, 10] at batch 10, 0.93-0.95x at
-32 (also [784, 100, 10]), and 1.14-1.37x from 64 on. So "auto" gives such steps one thread up to
-``FUSED_SGD_MAX_BATCH`` = 32 examples.
+10-20%) one fused thread took 0.88x the two-thread time for [784, 800, 800, 10] at batch 10 and 0.85-0.97x
+at 32 (also [784, 100, 10]), and 1.2-1.4x from 64 on (one exception in that run: [784, 100, 10] at 128,
+0.90x). So "auto" gives such steps one thread up to ``FUSED_SGD_MAX_BATCH`` = 32 examples.
 
 ``blas_threads="auto"`` (the default of ``fit``) therefore uses one thread for small steps and does not
 touch the BLAS setting otherwise; an integer pins the count; None leaves everything as it is. The limit
