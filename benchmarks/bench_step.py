@@ -4,10 +4,11 @@
    BLAS calls, bit-identical results), on one BLAS thread; bursts of steps alternate, and the ratio is the
    median over rounds of (layer-by-layer time / plan time).
 2. Fused SGD and the thread policy: ``fit`` with ``blas_threads=1`` (plain SGD fused into the
-   weight-gradient GEMM) against ``blas_threads=2`` (two BLAS threads, gradient then update), per batch
-   size; the ratio is (one fused thread / two threads), below 1 where fusing on one thread wins. Each fit
-   runs in a fresh process, as a training run does: in one process, the BLAS worker threads that the
-   previous run left spinning disturb the next one.
+   weight-gradient GEMM, everything on one thread) and ``blas_threads="split"`` (fused, NumPy's BLAS on two
+   threads and the update's on one) against ``blas_threads=2`` (two BLAS threads, gradient then update),
+   per batch size; the ratios are (setting / two threads), below 1 where the setting wins. Each fit runs in
+   a fresh process, as a training run does: in one process, the BLAS worker threads that the previous run
+   left spinning disturb the next one.
 
 Writes a markdown table (default ``benchmarks/results/step.md``)::
 
@@ -36,8 +37,8 @@ from mlpkit.threads import limit_blas_threads
 PLAN_CELLS = (((784, 30, 10), 10, "sigmoid", "sgd"), ((784, 100, 10), 10, "sigmoid", "sgd"),
               ((784, 100, 10), 32, "relu", "sgd"), ((784, 100, 10), 10, "relu", "adam"))
 THREAD_CELLS = (((784, 800, 800, 10), 10), ((784, 800, 800, 10), 32), ((784, 800, 800, 10), 64),
-                ((784, 800, 800, 10), 128), ((784, 100, 10), 32), ((784, 100, 10), 64), ((784, 100, 10), 128),
-                ((784, 100, 10), 512))
+                ((784, 800, 800, 10), 96), ((784, 800, 800, 10), 128), ((784, 400, 10), 10), ((784, 400, 10), 32),
+                ((784, 100, 10), 32), ((784, 100, 10), 64), ((784, 100, 10), 128), ((784, 100, 10), 512))
 RATES = {"sgd": 0.1, "adam": 0.001}
 
 
@@ -73,7 +74,10 @@ def plan_ratio(sizes: tuple[int, ...], batch: int, activation: str, optimizer: s
     return statistics.median(times["plan"]) * 1e6, ratio
 
 
-def seconds_per_step(sizes: tuple[int, ...], batch: int, threads: int) -> float:
+SETTINGS = ("1", "split", "2")
+
+
+def seconds_per_step(sizes: tuple[int, ...], batch: int, threads: int | str) -> float:
     """One fit of about 20 steps (at least 2,560 examples) after a warm-up fit, in this process."""
     n = max(20 * batch, 2560)
     X, Y = data(n, sizes[0])
@@ -85,17 +89,19 @@ def seconds_per_step(sizes: tuple[int, ...], batch: int, threads: int) -> float:
     return (time.perf_counter() - start) / (n / batch)
 
 
-def thread_ratio(sizes: tuple[int, ...], batch: int, rounds: int) -> tuple[float, float, float]:
-    """(ms per step with one fused thread, with two threads, median of one / two), each fit in a fresh
-    process, the two settings alternating."""
-    times: dict[int, list[float]] = {1: [], 2: []}
+def thread_ratios(sizes: tuple[int, ...], batch: int, rounds: int) -> tuple[dict[str, float], dict[str, float]]:
+    """(ms per step of each setting of ``SETTINGS``, median of setting / two threads), each fit in a fresh
+    process, the settings in turn."""
+    times: dict[str, list[float]] = {setting: [] for setting in SETTINGS}
     for _ in range(rounds):
-        for threads in (1, 2):
+        for setting in SETTINGS:
             out = subprocess.run([sys.executable, __file__, "--one-fit", ",".join(map(str, sizes)), str(batch),
-                                  str(threads)], capture_output=True, text=True, check=True)
-            times[threads].append(float(out.stdout.split()[-1]))
-    ratio = statistics.median(a / b for a, b in zip(times[1], times[2], strict=True))
-    return statistics.median(times[1]) * 1e3, statistics.median(times[2]) * 1e3, ratio
+                                  setting], capture_output=True, text=True, check=True)
+            times[setting].append(float(out.stdout.split()[-1]))
+    ms = {setting: statistics.median(t) * 1e3 for setting, t in times.items()}
+    ratios = {setting: statistics.median(a / b for a, b in zip(times[setting], times["2"], strict=True))
+              for setting in SETTINGS[:-1]}
+    return ms, ratios
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -106,10 +112,11 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--one-fit", nargs=3, metavar=("SIZES", "BATCH", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one_fit:  # a child process of thread_ratio: print seconds per step
-        sizes, batch, threads = args.one_fit
-        print(seconds_per_step(tuple(int(s) for s in sizes.split(",")), int(batch), int(threads)))
+        sizes, batch, setting = args.one_fit
+        threads = setting if setting == "split" else int(setting)
+        print(seconds_per_step(tuple(int(s) for s in sizes.split(",")), int(batch), threads))
         return ""
-    plan_cells, thread_cells = (PLAN_CELLS[:1], THREAD_CELLS[4:5]) if args.quick else (PLAN_CELLS, THREAD_CELLS)
+    plan_cells, thread_cells = (PLAN_CELLS[:1], THREAD_CELLS[7:8]) if args.quick else (PLAN_CELLS, THREAD_CELLS)
     rounds = 1 if args.quick else args.rounds
     started, t0 = time.strftime("%Y-%m-%d %H:%M", time.gmtime()), time.perf_counter()
     lines = ["## 1. Step plan against the layer-by-layer step (one BLAS thread, fused SGD / Adam)", "",
@@ -118,11 +125,15 @@ def main(argv: list[str] | None = None) -> str:
         micro, ratio = plan_ratio(sizes, batch, activation, optimizer, rounds)
         lines.append(f"| {list(sizes)} | {batch} | {activation} | {optimizer} | {micro:.0f} | {ratio:.2f}x |")
         print(lines[-1], flush=True)
-    lines += ["", "## 2. One fused thread against two threads (fit, plain SGD, sigmoid)", "",
-              "| network | batch | 1 thread fused ms/step | 2 threads ms/step | 1 / 2 |", "|---|---|---|---|---|"]
+    lines += ["", "## 2. Fused on one thread, fused split, against two threads (fit, plain SGD, sigmoid)", "",
+              "`split`: NumPy's BLAS on two threads, the fused update (SciPy's BLAS) on one. Ratios below 1: "
+              "faster than two threads with the update unfused.", "",
+              "| network | batch | 1 thread fused ms/step | split fused ms/step | 2 threads ms/step | 1 / 2 "
+              "| split / 2 |", "|---|---|---|---|---|---|---|"]
     for sizes, batch in thread_cells:
-        one, two, ratio = thread_ratio(sizes, batch, rounds)
-        lines.append(f"| {list(sizes)} | {batch} | {one:.2f} | {two:.2f} | {ratio:.2f} |")
+        ms, ratios = thread_ratios(sizes, batch, rounds)
+        lines.append(f"| {list(sizes)} | {batch} | {ms['1']:.2f} | {ms['split']:.2f} | {ms['2']:.2f} "
+                     f"| {ratios['1']:.2f} | {ratios['split']:.2f} |")
         print(lines[-1], flush=True)
     command = "python benchmarks/bench_step.py " + " ".join(argv if argv is not None else sys.argv[1:])
     header = ["# Step design: what the plan and the fused SGD update buy", "",

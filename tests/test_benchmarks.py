@@ -76,8 +76,9 @@ def test_step_benchmark_quick_writes_both_tables(tmp_path):
     subprocess.run([sys.executable, str(BENCHMARKS / "bench_step.py"), "--quick", "--out", str(out)], check=True,
                    capture_output=True, text=True, timeout=300)
     text = out.read_text()
-    assert "## 1. Step plan" in text and "## 2. One fused thread" in text
-    rows = [line for line in text.splitlines() if line.startswith("| [784")]
-    assert len(rows) == 2
-    ratios = [float(row.rstrip(" |").split("|")[-1].strip().rstrip("x")) for row in rows]
-    assert all(ratio > 0 for ratio in ratios)
+    assert "## 1. Step plan" in text and "## 2. Fused on one thread, fused split" in text
+    plan_row, thread_row = [line for line in text.splitlines() if line.startswith("| [784")]
+    assert float(plan_row.rstrip(" |").split("|")[-1].strip().rstrip("x")) > 0
+    cells = [cell.strip() for cell in thread_row.strip(" |").split("|")]
+    assert cells[:2] == ["[784, 100, 10]", "32"]
+    assert all(float(value) > 0 for value in cells[2:])  # three ms/step and two ratios

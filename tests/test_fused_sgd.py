@@ -10,7 +10,16 @@ from mlpkit.layers import BatchNorm, Dense, Dropout, Standardize
 from mlpkit.optimizers import SGD, Adam, Momentum
 from mlpkit.regularizers import L1, L2
 from mlpkit.step_plan import DenseStackPlan
-from mlpkit.threads import FUSED_SGD_MAX_BATCH, SMALL_STEP_MACS, largest_step_product, resolve_blas_threads
+from mlpkit.threads import (
+    FUSED_SGD_MAX_BATCH,
+    SMALL_STEP_MACS,
+    SPLIT_MAX_BATCH,
+    SPLIT_MIN_MACS,
+    largest_later_product,
+    largest_step_product,
+    resolve_blas_threads,
+    update_blas_libraries,
+)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -102,27 +111,46 @@ def test_layers_without_a_fused_step_and_sgd_subclasses_are_not_fused():
     assert mlpkit.Network([6, 5, 3]).can_fuse_sgd(SGD(0.1))
 
 
-def test_fit_fuses_on_one_thread_only_and_learns_the_same(monkeypatch):
+def test_fit_fuses_on_one_thread_or_split_only_and_learns_the_same(monkeypatch):
+    from threadpoolctl import threadpool_info
+
     import mlpkit.step_plan as plan_module
 
     seen = []
-    original = plan_module.DenseStackPlan.__init__
+    original_init, original_step = plan_module.DenseStackPlan.__init__, plan_module.DenseStackPlan.step
 
-    def spy(self, network, fused):
+    def spy_init(self, network, fused):
         seen.append(fused)
-        original(self, network, fused)
+        original_init(self, network, fused)
 
-    monkeypatch.setattr(plan_module.DenseStackPlan, "__init__", spy)
+    def blas_threads_now():
+        return {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    threads_in_step = []
+
+    def spy_step(self, *args):
+        threads_in_step.append(blas_threads_now())
+        return original_step(self, *args)
+
+    monkeypatch.setattr(plan_module.DenseStackPlan, "__init__", spy_init)
+    monkeypatch.setattr(plan_module.DenseStackPlan, "step", spy_step)
     rng = np.random.default_rng(2)
     X, y = rng.random((120, 10)), rng.integers(0, 3, 120)
     weights = {}
-    for threads in (1, 2):
+    before = blas_threads_now()
+    for threads in (1, 2, "split"):
         seen.clear()
+        threads_in_step.clear()
         net = mlpkit.Network([10, 8, 3], regularizer=L2(1.0), dtype="float64", seed=0)
         net.fit(X, y, epochs=2, batch_size=16, learning_rate=0.5, verbose=0, seed=0, blas_threads=threads)
         weights[threads] = net.flat_parameters.copy()
-        assert seen == [threads == 1] * 2, "one plan per epoch, fused exactly when BLAS runs on one thread"
+        assert seen == [threads != 2] * 2, "one plan per epoch, fused on one thread or split, not on two"
+        if threads == "split":  # the update's library on one thread, NumPy's left as it was
+            update = {lib.filepath for lib in update_blas_libraries()}
+            expected = {path: 1 if path in update or not update else n for path, n in before.items()}
+            assert threads_in_step and all(counts == expected for counts in threads_in_step)
     np.testing.assert_allclose(weights[1], weights[2], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(weights["split"], weights[2], rtol=1e-12, atol=1e-12)
 
 
 PLAN_NETWORKS = {
@@ -177,13 +205,35 @@ def test_plans_serve_dense_stacks_only():
 
 
 def test_auto_threads_give_small_fusable_batches_one_thread():
-    net = mlpkit.Network([784, 800, 800, 10])
+    net = mlpkit.Network([784, 400, 10])  # one hidden layer: the products after the first are small
     assert largest_step_product(net, 10) > SMALL_STEP_MACS
+    assert largest_later_product(net, SPLIT_MAX_BATCH) < SPLIT_MIN_MACS
     assert resolve_blas_threads("auto", net, 10) is None
     assert resolve_blas_threads("auto", net, FUSED_SGD_MAX_BATCH, fusable=True) == 1
     assert resolve_blas_threads("auto", net, FUSED_SGD_MAX_BATCH + 1, fusable=True) is None
     small = mlpkit.Network([784, 30, 10])
     assert resolve_blas_threads("auto", small, 32, fusable=True) == 1  # small products: one thread anyway
+
+
+@pytest.mark.skipif(not update_blas_libraries(), reason="needs SciPy's own BLAS next to NumPy's (pip wheels)")
+def test_auto_threads_split_deep_fusable_steps_up_to_the_split_batch():
+    deep = mlpkit.Network([784, 800, 800, 10])
+    assert largest_later_product(deep, 10) == 10 * 800 * 800 >= SPLIT_MIN_MACS
+    for batch in (10, FUSED_SGD_MAX_BATCH, SPLIT_MAX_BATCH):
+        assert resolve_blas_threads("auto", deep, batch, fusable=True) == "split"
+    assert resolve_blas_threads("auto", deep, SPLIT_MAX_BATCH + 1, fusable=True) is None
+    assert resolve_blas_threads("auto", deep, 10, fusable=False) is None  # nothing to fuse: BLAS left alone
+    assert resolve_blas_threads("split", mlpkit.Network([4, 3, 2]), 10) == "split"  # asked for explicitly
+
+
+def test_split_falls_back_to_one_thread_without_a_separate_update_library(monkeypatch):
+    import mlpkit.threads as threads
+
+    monkeypatch.setattr(threads, "update_blas_libraries", lambda: [])
+    deep = mlpkit.Network([784, 800, 800, 10])
+    assert resolve_blas_threads("auto", deep, 10, fusable=True) == 1
+    assert resolve_blas_threads("auto", deep, SPLIT_MAX_BATCH, fusable=True) is None
+    assert resolve_blas_threads("split", deep, 10) == 1
 
 
 def test_l2_decay_factor_is_nielsens_weight_decay():

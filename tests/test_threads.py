@@ -32,7 +32,7 @@ def test_explicit_counts_and_errors():
     assert resolve_blas_threads(None, net, 10) is None
     assert resolve_blas_threads(3, net, 10) == 3
     for bad in (0, -1, 1.5, "two", True):
-        with pytest.raises(ValueError, match="blas_threads must be 'auto', None or a positive int"):
+        with pytest.raises(ValueError, match="blas_threads must be 'auto', 'split', None or a positive int"):
             resolve_blas_threads(bad, net, 10)
 
 

@@ -25,7 +25,7 @@ from .callbacks import Callback, ProgressLogger
 from .optimizers import DEFAULT_LEARNING_RATES, Optimizer, get_optimizer
 from .schedules import Schedule, ScheduleFunction, start_schedule
 from .step_plan import DenseStackPlan
-from .threads import blas_thread_count, limit_blas_threads, resolve_blas_threads
+from .threads import SPLIT, blas_thread_count, limit_blas_threads, resolve_blas_threads
 from .validation import check_features, check_positive_float, check_positive_int, check_targets
 
 if TYPE_CHECKING:
@@ -134,8 +134,10 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
             expanding the training data"); it draws from the training generator and must keep the shape.
             The per-epoch training metrics are measured on the original ``X``.
         blas_threads: BLAS threads for the training steps: ``"auto"`` (default) uses one thread when the
-            step's matrix products are small, where extra threads only add synchronization, and leaves the
-            count alone otherwise; an int pins it; None leaves it alone (see :mod:`mlpkit.threads`).
+            step's matrix products are small, where extra threads only add synchronization, splits or uses
+            one thread for small batches of plain SGD (whose update is fused into the backward products),
+            and leaves the count alone otherwise; an int pins it; ``"split"`` keeps NumPy's BLAS threads and
+            runs the fused update on one; None leaves it alone (see :mod:`mlpkit.threads`).
 
     Before training, the network's input-normalization layers that have not been adapted yet
     (:class:`~mlpkit.layers.Standardize`) are adapted on ``X`` (never on the validation data), and the
@@ -203,7 +205,7 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
             order = rng.permutation(n) if shuffle else None
             # overflow inside a diverging epoch is reported once, by the guard below, not per operation
             with np.errstate(over="ignore", invalid="ignore"), limit_blas_threads(threads):
-                step = _step_function(network, fused=fusable and blas_thread_count() == 1)
+                step = _step_function(network, fused=fusable and (threads == SPLIT or blas_thread_count() == 1))
                 for lo in range(0, n, batch_size):
                     if order is None:
                         step(X_source[lo:lo + batch_size], Y[lo:lo + batch_size], optimizer, n)
