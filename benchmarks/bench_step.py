@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "step.md"))
     parser.add_argument("--one-fit", nargs=3, metavar=("SIZES", "BATCH", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.one_fit:  # a child process of thread_ratio: print seconds per step
+    if args.one_fit:  # a child process of thread_ratios: print seconds per step
         sizes, batch, setting = args.one_fit
         threads = setting if setting == "split" else int(setting)
         print(seconds_per_step(tuple(int(s) for s in sizes.split(",")), int(batch), threads))

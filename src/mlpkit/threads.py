@@ -136,8 +136,10 @@ def limit_blas_threads(setting: ThreadSetting) -> Iterator[None]:
     controller = _get_controller()
     if setting == SPLIT:
         paths = [lib.filepath for lib in update_blas_libraries()]
-        limited = controller.select(filepath=paths) if paths else None
-        with limited.limit(limits=1) if limited is not None else contextlib.nullcontext():
+        if not paths:
+            yield
+            return
+        with controller.select(filepath=paths).limit(limits=1):
             yield
         return
     with controller.limit(limits=setting, user_api="blas"):
