@@ -1,8 +1,9 @@
 """How much each part of mlpkit's step design buys, measured against the alternative in the same process.
 
-1. Step plan: ``DenseStackPlan.step`` against the layer-by-layer ``Network._train_step`` (the same NumPy and
-   BLAS calls, bit-identical results), on one BLAS thread; bursts of steps alternate, and the ratio is the
-   median over rounds of (layer-by-layer time / plan time).
+1. Step plan: ``DenseStackPlan.step`` (``mlpkit.fast``) against the reference step ``Network.train_batch``
+   (the same NumPy and BLAS calls, bit-identical results), and for plain SGD the plan with the update fused
+   into the weight-gradient GEMM, on one BLAS thread; bursts of steps alternate, and each ratio is the
+   median over rounds of (reference time / plan time).
 2. Fused SGD and the thread policy: ``fit`` with ``blas_threads=1`` (plain SGD fused into the
    weight-gradient GEMM, everything on one thread) and ``blas_threads="split"`` (fused, NumPy's BLAS on two
    threads and the update's on one) against ``blas_threads=2`` (two BLAS threads, gradient then update),
@@ -30,9 +31,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from machine import machine_lines, write_results
 from mlpkit import Network
+from mlpkit.fast import DenseStackPlan, limit_blas_threads
 from mlpkit.optimizers import get_optimizer
-from mlpkit.step_plan import DenseStackPlan
-from mlpkit.threads import limit_blas_threads
 
 PLAN_CELLS = (((784, 30, 10), 10, "sigmoid", "sgd"), ((784, 100, 10), 10, "sigmoid", "sgd"),
               ((784, 100, 10), 32, "relu", "sgd"), ((784, 100, 10), 10, "relu", "adam"))
@@ -47,31 +47,37 @@ def data(n: int, n_in: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return rng.random((n, n_in), dtype=np.float32), np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)]
 
 
-def plan_ratio(sizes: tuple[int, ...], batch: int, activation: str, optimizer: str, rounds: int) -> tuple[float, float]:
-    """(plan microseconds per step, median of layer-by-layer / plan)."""
+def plan_ratios(sizes: tuple[int, ...], batch: int, activation: str, optimizer: str,
+                rounds: int) -> tuple[float, float, float | None]:
+    """(plan microseconds per step, median of reference / plan, median of reference / fused plan or None
+    for an optimizer that is not plain SGD)."""
     X, Y = data(4096, sizes[0])
     runs = {}
-    for name in ("plan", "layers"):
+    for name in ("reference", "plan", "fused"):
+        if name == "fused" and optimizer != "sgd":
+            continue
         net = Network(list(sizes), activation=activation, seed=0)
         opt = get_optimizer(optimizer, RATES[optimizer])
-        step = DenseStackPlan(net, fused=True).step if name == "plan" else net._train_step
-        runs[name] = (step, opt, name == "layers")
-    times: dict[str, list[float]] = {"plan": [], "layers": []}
+        if name == "reference":
+            runs[name] = lambda X, Y, n, net=net, opt=opt: net._train_step(X, Y, opt, n)
+        else:
+            runs[name] = DenseStackPlan(net, opt, fused=name == "fused").step
+    times: dict[str, list[float]] = {name: [] for name in runs}
     steps = 500
     with limit_blas_threads(1), np.errstate(over="ignore", invalid="ignore"):
         for r in range(rounds + 1):  # round 0 warms up (buffers, caches) and is not counted
-            for name, (step, opt, fused_arg) in runs.items():
+            for name, step in runs.items():
                 start = time.perf_counter()
                 for i in range(steps):
                     lo = (i * batch) % (X.shape[0] - batch)
-                    if fused_arg:
-                        step(X[lo:lo + batch], Y[lo:lo + batch], opt, 50_000, True)
-                    else:
-                        step(X[lo:lo + batch], Y[lo:lo + batch], opt, 50_000)
+                    step(X[lo:lo + batch], Y[lo:lo + batch], 50_000)
                 if r:
                     times[name].append((time.perf_counter() - start) / steps)
-    ratio = statistics.median(a / b for a, b in zip(times["layers"], times["plan"], strict=True))
-    return statistics.median(times["plan"]) * 1e6, ratio
+
+    def ratio(name: str) -> float:
+        return statistics.median(a / b for a, b in zip(times["reference"], times[name], strict=True))
+
+    return statistics.median(times["plan"]) * 1e6, ratio("plan"), ratio("fused") if "fused" in times else None
 
 
 SETTINGS = ("1", "split", "2")
@@ -119,11 +125,13 @@ def main(argv: list[str] | None = None) -> str:
     plan_cells, thread_cells = (PLAN_CELLS[:1], THREAD_CELLS[7:8]) if args.quick else (PLAN_CELLS, THREAD_CELLS)
     rounds = 1 if args.quick else args.rounds
     started, t0 = time.strftime("%Y-%m-%d %H:%M", time.gmtime()), time.perf_counter()
-    lines = ["## 1. Step plan against the layer-by-layer step (one BLAS thread, fused SGD / Adam)", "",
-             "| network | batch | act | opt | plan us/step | layer-by-layer / plan |", "|---|---|---|---|---|---|"]
+    lines = ["## 1. Step plan against the reference step (one BLAS thread)", "",
+             "| network | batch | act | opt | plan us/step | reference / plan | reference / fused plan |",
+             "|---|---|---|---|---|---|---|"]
     for sizes, batch, activation, optimizer in plan_cells:
-        micro, ratio = plan_ratio(sizes, batch, activation, optimizer, rounds)
-        lines.append(f"| {list(sizes)} | {batch} | {activation} | {optimizer} | {micro:.0f} | {ratio:.2f}x |")
+        micro, ratio, fused = plan_ratios(sizes, batch, activation, optimizer, rounds)
+        lines.append(f"| {list(sizes)} | {batch} | {activation} | {optimizer} | {micro:.0f} | {ratio:.2f}x | "
+                     + ("n/a" if fused is None else f"{fused:.2f}x") + " |")
         print(lines[-1], flush=True)
     lines += ["", "## 2. Fused on one thread, fused split, against two threads (fit, plain SGD, sigmoid)", "",
               "`split`: NumPy's BLAS on two threads, the fused update (SciPy's BLAS) on one. Ratios below 1: "

@@ -26,6 +26,7 @@ accuracy and the indices of the misclassified test images of each run). Pilot ru
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -44,24 +45,18 @@ import numpy as np  # noqa: E402  (after the clock starts: the wall time include
 
 from mlpkit._atomic import atomic_write_bytes  # noqa: E402
 from mlpkit.callbacks import Callback  # noqa: E402
-from mlpkit.cli._build import (  # noqa: E402
-    build_augmenter,
-    build_optimizer,
-    build_schedule,
-    load_data,
-    network_from_config,
-)
-from mlpkit.cli._config import (  # noqa: E402
-    TrainConfig,
+from mlpkit.datasets import Split  # noqa: E402
+from mlpkit.platform_info import available_cores, blas_description, cpu_name  # noqa: E402
+from mlpkit.settings import (  # noqa: E402
+    Data,
+    TrainSettings,
+    build_run,
     convert_mapping,
+    load_data,
     merge_preset,
     read_preset,
     resolve,
-    resolve_layers,
 )
-from mlpkit.datasets import Split  # noqa: E402
-from mlpkit.platform_info import available_cores, blas_description, cpu_name  # noqa: E402
-from mlpkit.training import fit  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -93,7 +88,7 @@ EXPERIMENTS = {
 }
 
 
-def settings(name: str, overrides: list[str]) -> TrainConfig:
+def settings(name: str, overrides: list[str]) -> TrainSettings:
     """The checked settings of configuration ``name``: its preset, then ``key=value`` overrides."""
     raw = {}
     for item in overrides:
@@ -145,20 +140,16 @@ def train_one(name: str, seed: int, overrides: list[str], *, evaluate_test: bool
     """Train configuration ``name`` with ``seed``; the test set is evaluated only when ``evaluate_test``."""
     cfg = settings(name, [*overrides, f"seed={seed}"])
     dataset = load_data(cfg.dataset, seed=cfg.seed, dtype=cfg.dtype).dataset
-    train, validation = _subset(dataset.train, subset), _subset(dataset.validation, subset)
-    sizes = resolve_layers(cfg.layers, dataset.n_features, dataset.n_classes)
-    network = network_from_config(cfg, sizes)
-    optimizer = build_optimizer(cfg)
+    part = dataclasses.replace(dataset, train=_subset(dataset.train, subset),
+                               validation=_subset(dataset.validation, subset))
+    run = build_run(cfg, data=Data(part), augment_jobs=1)
+    train = part.train
     callbacks: list[Callback] = [EpochPrinter(f"{name} seed {seed}")]
     guard = None
     if budget_s is not None:
         guard = WallClockBudget(budget_s, PROCESS_START)
         callbacks.insert(0, guard)
-    history = fit(network, train.X, train.y, epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer=optimizer,
-                  validation_data=(validation.X, validation.y), callbacks=callbacks,
-                  seed=np.random.default_rng(cfg.seed), verbose=0, monitor_training=False,
-                  schedule=build_schedule(cfg),
-                  augment=build_augmenter(cfg.augment, dataset.image_shape, dataset.name, n_jobs=1))
+    history = run.fit(callbacks, monitor_training=False)
     val = [float(v) for v in history["val_accuracy"]]
     result: dict[str, Any] = {
         "config": name, "seed": seed, "settings": cfg.effective(), "overrides": overrides,
@@ -168,7 +159,7 @@ def train_one(name: str, seed: int, overrides: list[str], *, evaluate_test: bool
         "train_s": float(sum(history["time"])), "n_train": len(train.y),
     }
     if evaluate_test:
-        predicted = network.predict(dataset.test.X)
+        predicted = run.network.predict(dataset.test.X)
         wrong = np.flatnonzero(predicted != dataset.test.y)
         result["test_accuracy"] = 1.0 - len(wrong) / len(dataset.test.y)
         result["test_errors"] = [int(i) for i in wrong]

@@ -31,7 +31,7 @@ from mlpkit.platform_info import describe
 from mlpkit.tuning import LogUniform, search
 from mlpkit.tuning.report import plot_curves, plot_scores, write_csv
 from mlpkit.tuning.space import SearchSpace
-from mlpkit.tuning.trial import limit_blas_threads
+from mlpkit.tuning.trial import pin_blas_threads
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BOOK = {"eta": 0.5, "lmbda": 5.0}
@@ -40,7 +40,7 @@ SPACE = {"eta": LogUniform(0.01, 10.0), "lmbda": LogUniform(0.1, 100.0)}
 
 def _final(eta: float, lmbda: float, epochs: int) -> dict[str, float]:
     """[784, 30, 10] as in the book's ch.3 runs (softmax output here), trained `epochs` epochs."""
-    limit_blas_threads(1)
+    pin_blas_threads(1)
     data = load_mnist(split="book")
     net = Network([784, 30, 10], activation="sigmoid", output_activation="softmax", regularizer=L2(lmbda), seed=0)
     history = net.fit(data.train.X, data.train.y, epochs=epochs, batch_size=10, learning_rate=eta,
@@ -60,7 +60,7 @@ def main() -> int:
     args = parser.parse_args()
     command = ("MLPKIT_DATA=... python experiments/tune_mnist.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     command = command.rstrip()
-    limit_blas_threads(1)  # the serial run gets one BLAS thread, as each pool worker does
+    pin_blas_threads(1)  # the serial run gets one BLAS thread, as each pool worker does
     options = {"dataset": "mnist", "layers": "784,30,10", "activation": "sigmoid", "output": "softmax",
                "batch_size": 10, "epochs": args.epochs}
     common = {"trials": args.trials, "seed": args.seed, "metric": "val_accuracy"}

@@ -7,12 +7,11 @@ import zipfile
 import numpy as np
 import pytest
 
-from mlpkit import Adam, BatchNorm, Callback, Dense, Dropout, HalveOnPlateau, Network, Standardize, fit
+from mlpkit import Adam, BatchNorm, Callback, Dense, Dropout, EarlyStopping, HalveOnPlateau, Network, Standardize, fit
 from mlpkit.checkpoint import (
     Checkpoint,
     Checkpointer,
     CheckpointError,
-    ResumableEarlyStopping,
     continue_history,
     continue_schedule,
     load_checkpoint,
@@ -55,8 +54,9 @@ def _run(net, data, epochs, *, offset=0, checkpoint=None, stop_after=None):
     if checkpoint:
         checkpoint.restore_schedule(schedule)
         previous = checkpoint.history
-    stopper = ResumableEarlyStopping(monitor="val_loss", patience=50, epoch_offset=offset,
-                                     state=checkpoint.early_stopping_state if checkpoint else None)
+    stopper = EarlyStopping(monitor="val_loss", patience=50)
+    if checkpoint:
+        stopper.load_state_dict(checkpoint.early_stopping_state)
     keeper = Checkpointer(optimizer, schedule=schedule, early_stopping=stopper, epoch_offset=offset,
                           previous_history=previous, config={"note": "test"})
     callbacks = [stopper, keeper] + ([StopAfter(stop_after)] if stop_after is not None else [])

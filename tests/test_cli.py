@@ -161,7 +161,7 @@ def test_config_file_gives_the_same_options_and_flags_override_it(tmp_path):
     run("train", "--config", yaml_file, "--quiet", *FAST, "--out", tmp_path / "c")
     config = mlpkit.load(tmp_path / "c" / "model.mlpk").metadata["config"]
     assert config["dropout"] == [0.5] and config["lr"] == 0.1
-    assert config["schedule"] == "inverse-time" and config["staircase"] is True and config["decay_rate"] == 1.0
+    assert config["schedule"] == "inverse_time" and config["staircase"] is True and config["decay_rate"] == 1.0
 
 
 # ------------------------------------------------------------------------------------------------ errors
@@ -180,11 +180,11 @@ def test_config_file_gives_the_same_options_and_flags_override_it(tmp_path):
     (["--optimizer", "adam", "--momentum", "0.9"], "--momentum/--beta applies to the momentum and nesterov"),
     (["--optimizer", "rmsprop", "--beta2", "1.0"], "--beta2 must be in [0, 1)"),
     (["--schedule", "step"], "--schedule step needs --step-size"),
-    (["--decay-rate", "0.5"], "--decay-rate applies to --schedule inverse-time or exponential, not constant"),
+    (["--decay-rate", "0.5"], "--decay-rate applies to --schedule inverse_time or exponential, not constant"),
     (["--schedule", "exponential", "--decay-rate", "2"], "--decay-rate must be in (0, 1]"),
-    (["--dropout", "1.5"], "--dropout must be keep probabilities in (0, 1]"),
+    (["--dropout", "1.5"], "--dropout must be in (0, 1]"),
     (["--dropout", "0.5,0.5"], "gives 2 keep probabilities for 1 hidden layers"),
-    (["--monitor", "val_loss"], "--monitor applies to --early-stopping and --schedule halve-on-plateau"),
+    (["--monitor", "val_loss"], "--monitor applies to --early-stopping and --schedule halve_on_plateau"),
     (["--augment", "flip"], "--augment takes shift, rotate, elastic, affine"),
     (["--optimizer", "lbfgs"], "--optimizer must be one of sgd, momentum, nesterov, rmsprop, adam, adamw"),
     (["--no-such-option"], "No such option"),

@@ -117,7 +117,7 @@ def test_adamw_decays_then_steps():
 def test_adamw_decays_only_the_weights_of_a_network():
     net = Network([Dense(4, "tanh"), Dense(3, "softmax")], input_dim=5, dtype="float64", seed=0)
     opt = AdamW(0.1, weight_decay=0.5)
-    opt.bind(net)
+    opt.bind(net.layout)
     assert opt.decay_size == 5 * 4 + 4 * 3
     before = net.flat_parameters.copy()
     opt.step(net.flat_parameters, np.zeros_like(before))  # zero gradient: the Adam step is 0

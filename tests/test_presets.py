@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from mlpkit import presets
 from mlpkit.cli._app import cli
-from mlpkit.cli._config import ConfigError, merge_preset, read_config_file, read_preset, resolve
+from mlpkit.settings import SettingsError, merge_preset, network_from_settings, read_preset, read_settings_file, resolve
 
 REPO = Path(__file__).resolve().parents[1]
 EXPERIMENT_CONFIGS = {"mnist-98": "mnist_best_noaug.toml", "mnist-99": "mnist_best_aug.toml",
@@ -49,7 +49,7 @@ def test_each_preset_resolves_to_a_valid_mnist_configuration(name):
 
 @pytest.mark.parametrize("name", sorted(EXPERIMENT_CONFIGS))
 def test_experiment_config_files_match_the_presets(name):
-    from_file = resolve(read_config_file(REPO / "experiments" / "configs" / EXPERIMENT_CONFIGS[name]))
+    from_file = resolve(read_settings_file(REPO / "experiments" / "configs" / EXPERIMENT_CONFIGS[name]))
     assert from_file.effective() == resolve(read_preset(name)).effective()
 
 
@@ -98,7 +98,7 @@ def test_overriding_the_optimizer_drops_the_presets_optimizer_parameters():
     preset = {**read_preset("mnist-98"), "beta2": 0.99}
     cfg = resolve(merge_preset(preset, {"optimizer": "nesterov"}))
     assert cfg.optimizer == "nesterov" and cfg.beta2 is None and cfg.momentum == 0.9
-    with pytest.raises(ConfigError, match="beta2"):  # the same values without the merge are inconsistent
+    with pytest.raises(SettingsError, match="beta2"):  # the same values without the merge are inconsistent
         resolve({**preset, "optimizer": "nesterov"})
 
 
@@ -152,13 +152,12 @@ def test_the_experiment_driver_pilot_mode_never_touches_the_test_set(tmp_path):
 
 
 def test_input_dropout_adds_a_dropout_layer_before_the_first_dense_layer():
-    from mlpkit.cli._build import build_network
     from mlpkit.layers import Dense, Dropout
 
-    with_it = build_network([64, 16, 10], activation="relu", input_dropout=0.8)
+    with_it = network_from_settings(resolve({"activation": "relu", "input_dropout": 0.8}), [64, 16, 10])
     assert isinstance(with_it.layers[0], Dropout) and with_it.layers[0].keep_prob == 0.8
     assert isinstance(with_it.layers[1], Dense)
-    assert not any(isinstance(layer, Dropout) for layer in build_network([64, 16, 10]).layers)
+    assert not any(isinstance(layer, Dropout) for layer in network_from_settings(resolve({}), [64, 16, 10]).layers)
 
 
 @pytest.mark.parametrize("value", ["0", "1.5", "nan"])

@@ -82,13 +82,13 @@ def test_per_layer_regularizer_without_a_global_one_and_gradcheck():
                    Dense(3, "softmax")], input_dim=4, dtype="float64", seed=4)
     _away_from_zero(net)
     assert net.regularizer is None
-    assert len(net._regularized_ranges()) == 2
+    assert len(net.penalty_ranges()) == 2
     assert gradcheck(net, X, y).relative_difference < 1e-7
 
 
 def test_global_regularizer_is_one_range_over_all_weights():
     net = Network([4, 6, 5, 3], regularizer=L2(1.0))
-    assert net._regularized_ranges() == [(net.regularizer, 0, net.decayed_parameters.size)]
+    assert net.penalty_ranges() == [(net.regularizer, 0, net.decayed_parameters.size)]
 
 
 def test_per_layer_regularizer_is_saved(tmp_path):

@@ -137,7 +137,7 @@ def test_given_initial_rate_wins_over_the_optimizer():
     (lambda: InverseTimeDecay(-1.0), ValueError, "decay_rate must be"),
     (lambda: StepDecay(0), ValueError, "step_size must be"),
     (lambda: StepDecay(2, factor=2.0), ValueError, "factor must be in"),
-    (lambda: HalveOnPlateau(factor=1.0), ValueError, "must be < 1"),
+    (lambda: HalveOnPlateau(factor=1.0), ValueError, r"factor must be in \(0, 1\)"),
     (lambda: HalveOnPlateau(patience=0), ValueError, "patience must be"),
     (lambda: HalveOnPlateau(mode="up"), ValueError, "mode must be"),
     (lambda: Constant(initial_learning_rate=0), ValueError, "initial_learning_rate must be"),

@@ -1,4 +1,4 @@
-"""The BLAS thread policy of fit (mlpkit.threads)."""
+"""The BLAS thread policy of fit (mlpkit.fast.threads)."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ from threadpoolctl import threadpool_info
 
 import mlpkit
 from mlpkit.callbacks import Callback
-from mlpkit.threads import SMALL_STEP_MACS, largest_step_product, resolve_blas_threads
+from mlpkit.fast.threads import SMALL_STEP_MACS, largest_step_product, resolve_blas_threads
 
 
 def blas_threads_now() -> list[int]:
@@ -47,7 +47,7 @@ class RecordThreads(Callback):
 
 
 def test_fit_limits_threads_only_during_the_steps_and_restores_them(monkeypatch):
-    from mlpkit.step_plan import DenseStackPlan
+    from mlpkit.fast.plan import DenseStackPlan
 
     before = blas_threads_now()
     inside = []

@@ -291,7 +291,7 @@ def test_a_failing_run_does_not_take_the_server_down(client, monkeypatch):
     ({"optimizer": "lbfgs"}, "'optimizer' in the request must be one of"),
     ({"epochs": 501}, "at most 500"),
     ({"out": "/tmp/x"}, "unknown setting 'out'"),
-    ({"dropout": 1.5}, "keep probabilities in (0, 1]"),
+    ({"dropout": 1.5}, "'dropout' in the request must be in (0, 1]"),
 ])
 def test_run_settings_are_checked(client, body, message):
     response = client.post("/api/runs", json=body)

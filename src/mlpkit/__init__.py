@@ -8,14 +8,15 @@ from .activations import softmax
 from .averages import ExponentialMovingAverage, ewa
 from .callbacks import Callback, EarlyStopping, ProgressLogger
 from .gradcheck import GradCheckResult, gradcheck
+from .history import History
 from .layers import Activation, BatchNorm, Dense, Dropout, Layer, Standardize
 from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, Quadratic
 from .network import Network
 from .optimizers import SGD, Adam, AdamW, Momentum, Nesterov, Optimizer, RMSprop, get_optimizer
 from .regularizers import L1, L2
-from .schedules import Constant, ExponentialDecay, HalveOnPlateau, InverseTimeDecay, Schedule, StepDecay
+from .schedules import Constant, ExponentialDecay, HalveOnPlateau, InverseTimeDecay, Schedule, StepDecay, get_schedule
 from .serialization import ModelFileError, load_network
-from .training import History, fit
+from .training import fit
 
 load = load_network
 
@@ -59,6 +60,7 @@ __all__ = [
     "ewa",
     "fit",
     "get_optimizer",
+    "get_schedule",
     "gradcheck",
     "load",
     "load_network",

@@ -8,15 +8,16 @@ A callback sees the network and the per-epoch ``logs`` (the metrics of that epoc
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from .validation import check_positive_float, check_positive_int
+from .history import MetricTracker
+from .validation import check_positive_int
 
 if TYPE_CHECKING:
+    from .history import History
     from .network import Network
-    from .training import History
 
 
 class Callback:
@@ -54,54 +55,6 @@ class ProgressLogger(Callback):
         print("  ".join(parts), file=self.stream or sys.stdout, flush=True)
 
 
-class MetricTracker:
-    """The best value so far of one History metric, and how many values in a row have not improved on it.
-
-    Shared by :class:`EarlyStopping` and :class:`mlpkit.schedules.HalveOnPlateau` (Nielsen's
-    "no-improvement-in-n" rule). A value improves when it beats the best by more than ``min_delta``.
-
-    Args:
-        monitor: the metric's name in the per-epoch logs, e.g. ``"val_loss"`` or ``"val_accuracy"``.
-        mode: ``"min"`` (lower is better), ``"max"`` or ``"auto"``: max for a name ending in "accuracy"
-            or "acc", min otherwise (losses).
-        min_delta: the smallest change that counts as an improvement (>= 0).
-    """
-
-    MODES = ("auto", "min", "max")
-
-    def __init__(self, monitor: str, mode: str = "auto", min_delta: float = 0.0) -> None:
-        if not isinstance(monitor, str) or not monitor:
-            raise TypeError(f"monitor must be a metric name such as 'val_loss', got {monitor!r}")
-        if mode not in self.MODES:
-            raise ValueError(f"mode must be one of {self.MODES}, got {mode!r}")
-        self.monitor = monitor
-        self.mode = mode if mode != "auto" else ("max" if monitor.endswith(("accuracy", "acc")) else "min")
-        self.min_delta = check_positive_float(min_delta, "min_delta", allow_zero=True)
-        self.reset()
-
-    def reset(self) -> None:
-        self.best: float | None = None
-        self.wait = 0
-
-    def check_logged(self, logs: dict, owner: str) -> None:
-        """Raise a ValueError saying what the run logs when the monitored metric is not among ``logs``."""
-        if self.monitor not in logs:
-            raise ValueError(
-                f"{owner} monitors {self.monitor!r}, which this run does not log (it logs {sorted(logs)}); "
-                "pass validation_data to fit for val_* metrics, or choose another monitor"
-            )
-
-    def update(self, value: float) -> bool:
-        """Record ``value``; True when it is a new best (``wait`` resets), else ``wait`` grows by one."""
-        if self.best is None or (value < self.best - self.min_delta if self.mode == "min"
-                                 else value > self.best + self.min_delta):
-            self.best = value
-            self.wait = 0
-            return True
-        self.wait += 1
-        return False
-
-
 class EarlyStopping(Callback):
     """Stop training when a metric has stopped improving, and go back to the best epoch's weights.
 
@@ -121,7 +74,8 @@ class EarlyStopping(Callback):
         restore_best_weights: copy the best epoch's parameters back at the end; default True.
 
     After training, ``best``, ``best_epoch`` (0-based) and ``stopped_epoch`` (None if it never stopped
-    training) describe what happened.
+    training) describe what happened. Epochs are counted by the callback: a callback that continues from
+    :meth:`load_state_dict` (a resumed run) numbers them from the start of the whole run.
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0,
@@ -129,6 +83,11 @@ class EarlyStopping(Callback):
         self.tracker = MetricTracker(monitor, mode, min_delta)
         self.patience = check_positive_int(patience, "patience")
         self.restore_best_weights = bool(restore_best_weights)
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+        self._best_params: np.ndarray | None = None
+        self._best_states: dict[str, np.ndarray] = {}
+        self._loaded: dict[str, Any] | None = None
 
     @property
     def best(self) -> float | None:
@@ -136,15 +95,19 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, network: Network, history: History) -> None:
         super().on_train_begin(network, history)
-        self.tracker.reset()
         self._history = history
-        self.best_epoch: int | None = None
-        self.stopped_epoch: int | None = None
         self._best_params = np.empty_like(network.flat_parameters)
-        self._best_states: dict[str, np.ndarray] = {}
+        self._best_states = {}
+        self.tracker.reset()
+        self.best_epoch = self.stopped_epoch = None
+        state, self._loaded = self._loaded, None
+        if state is not None:
+            self._continue_from(state)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         self.tracker.check_logged(logs, "EarlyStopping")
+        # the epoch of the whole run: every epoch since the best one has added one to wait
+        epoch = 0 if self.best_epoch is None else self.best_epoch + self.tracker.wait + 1
         if self.tracker.update(float(logs[self.tracker.monitor])):
             self.best_epoch = epoch
             if self.restore_best_weights:
@@ -163,3 +126,41 @@ class EarlyStopping(Callback):
             np.copyto(self.network.flat_parameters, self._best_params)
             for name, value in self.network.named_states():
                 value[...] = self._best_states[name]
+
+    # -------------------------------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        """What the callback has seen: ``{"best", "wait", "best_epoch", "stopped_epoch", "best_params",
+        "best_states"}``, the last two (copies of the best epoch's flat parameters and layer states) only
+        with ``restore_best_weights`` and a best epoch (else None and {})."""
+        has_best = self.restore_best_weights and self.best_epoch is not None
+        return {**self.tracker.state_dict(), "best_epoch": self.best_epoch, "stopped_epoch": self.stopped_epoch,
+                "best_params": self._best_params.copy() if has_best else None,
+                "best_states": {k: v.copy() for k, v in self._best_states.items()} if has_best else {}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from what :meth:`state_dict` returned when the next training begins (instead of
+        starting afresh); ValueError for anything else."""
+        if not isinstance(state, dict):
+            raise ValueError(f"an early stopping state must be a dict, as state_dict() returns, got {state!r}")
+        for key in ("best_epoch", "stopped_epoch"):
+            value = state.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ValueError(f"the early stopping state's {key} must be an epoch number or None, got {value!r}")
+        probe = MetricTracker(self.tracker.monitor)
+        probe.load_state_dict(state)  # checks best and wait
+        self._loaded = dict(state)
+
+    def _continue_from(self, state: dict[str, Any]) -> None:
+        self.tracker.load_state_dict(state)
+        self.best_epoch, self.stopped_epoch = state.get("best_epoch"), state.get("stopped_epoch")
+        best = state.get("best_params")
+        if best is not None:
+            if np.shape(best) != self._best_params.shape:
+                raise ValueError(f"the early stopping state holds {np.size(best)} best parameters, the network "
+                                 f"has {self._best_params.size}")
+            np.copyto(self._best_params, best)
+            states = dict(self.network.named_states())
+            loaded = {k: np.array(v) for k, v in state.get("best_states", {}).items()}
+            if set(loaded) != set(states) or any(loaded[k].shape != states[k].shape for k in states):
+                raise ValueError("the early stopping state's best layer states do not match the network")
+            self._best_states = loaded

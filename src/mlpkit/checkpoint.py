@@ -11,16 +11,20 @@ never pickle, read back with ``allow_pickle=False`` and checked (names, shapes, 
 decompression) before use; it is written under a temporary name and renamed into place, so an
 interruption while saving never leaves a broken file.
 
-Resuming, with the pieces of this module::
+The optimizer, the schedule and early stopping each give their state with ``state_dict()`` and take it back
+with ``load_state_dict()``; this module only stores those states (their arrays in the npz, the rest in the
+JSON) and reads them back. Resuming, with the pieces of this module::
 
     ckpt = load_checkpoint("run/checkpoint.mlpkc")
     net, optimizer = ckpt.restore_network(), ckpt.restore_optimizer()
-    schedule.start(optimizer.learning_rate); ckpt.restore_schedule(schedule)    # if the run had one
+    schedule.start(optimizer.learning_rate); schedule.load_state_dict(ckpt.schedule_state)  # if the run had one
+    early_stopping.load_state_dict(ckpt.early_stopping_state)                                # if it had one
     history = fit(net, X, y, epochs=total - ckpt.epoch, optimizer=optimizer, seed=ckpt.restore_rng(),
                   schedule=continue_schedule(schedule, ckpt.epoch, ckpt.history), ...)
 
-gives bit-identical parameters to a run that was never interrupted. :class:`Checkpointer` is the callback
-that keeps the latest consistent snapshot (taken at the end of every epoch) while ``fit`` runs.
+gives bit-identical parameters to a run that was never interrupted (:func:`mlpkit.settings.build_run` does
+exactly this for a run directory). :class:`Checkpointer` is the callback that keeps the latest consistent
+snapshot (taken at the end of every epoch) while ``fit`` runs.
 """
 
 from __future__ import annotations
@@ -38,9 +42,10 @@ import numpy as np
 
 from ._atomic import atomic_write_bytes, zip_bytes
 from .callbacks import Callback, EarlyStopping
+from .history import History
 from .network import Network
 from .optimizers import Optimizer, get_optimizer
-from .schedules import HalveOnPlateau, Schedule
+from .schedules import Schedule
 from .serialization import (
     _ARRAY_OVERHEAD_BYTES,
     ModelFileError,
@@ -49,13 +54,11 @@ from .serialization import (
     parse_document,
     read_arrays,
 )
-from .training import History
 
 __all__ = [
     "Checkpoint",
     "CheckpointError",
     "Checkpointer",
-    "ResumableEarlyStopping",
     "continue_history",
     "continue_schedule",
     "load_checkpoint",
@@ -118,9 +121,8 @@ class Checkpoint:
 
     def restore_schedule(self, schedule: Schedule | None) -> None:
         """Put the saved state into ``schedule`` (built with the run's settings, after ``start``)."""
-        if schedule is None or self.schedule_state is None:
-            return
-        restore_schedule_state(schedule, self.schedule_state)
+        if schedule is not None and self.schedule_state is not None:
+            schedule.load_state_dict(self.schedule_state)
 
 
 def _generator_from_state(state: dict[str, Any]) -> np.random.Generator:
@@ -133,30 +135,6 @@ def _generator_from_state(state: dict[str, Any]) -> np.random.Generator:
     except (TypeError, ValueError, KeyError) as exc:
         raise CheckpointError(f"invalid random generator state: {exc}") from exc
     return np.random.Generator(bit_generator)
-
-
-# ------------------------------------------------------------------------------------ schedule state
-def schedule_state(schedule: Schedule | None) -> dict[str, Any] | None:
-    """The state of a schedule that ``start`` would reset: alpha0, and for :class:`HalveOnPlateau` its
-    current rate, best value, patience count and how many History values it has read."""
-    if schedule is None:
-        return None
-    state: dict[str, Any] = {"name": schedule.name, "eta0": schedule.eta0}
-    if isinstance(schedule, HalveOnPlateau):
-        state.update(learning_rate=schedule.learning_rate, best=schedule.tracker.best, wait=schedule.tracker.wait,
-                     seen=schedule._seen)
-    return state
-
-
-def restore_schedule_state(schedule: Schedule, state: dict[str, Any]) -> None:
-    if state.get("name") != schedule.name:
-        raise CheckpointError(f"the checkpoint's schedule is {state.get('name')!r}, not {schedule.name!r}")
-    schedule.eta0 = state["eta0"]
-    if isinstance(schedule, HalveOnPlateau):
-        schedule.learning_rate = state["learning_rate"]
-        schedule.tracker.best = state["best"]
-        schedule.tracker.wait = int(state["wait"])
-        schedule._seen = int(state["seen"])
 
 
 class _ContinuedHistory:
@@ -212,42 +190,8 @@ def continue_history(previous: History | None, current: History, epoch_offset: i
     for key, values in current.history.items():
         merged.history.setdefault(key, []).extend(values)
     merged.stop_reason = current.stop_reason
+    merged.message = current.message
     return merged
-
-
-# --------------------------------------------------------------------------------- early stopping
-class ResumableEarlyStopping(EarlyStopping):
-    """:class:`~mlpkit.callbacks.EarlyStopping` that numbers epochs from ``epoch_offset`` (so ``best_epoch``
-    and ``stopped_epoch`` count the whole run) and can continue from a saved :meth:`state_dict`."""
-
-    def __init__(self, *args: Any, epoch_offset: int = 0, state: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.epoch_offset = int(epoch_offset)
-        self._resume_state = state
-
-    def on_train_begin(self, network: Network, history: History) -> None:
-        super().on_train_begin(network, history)
-        state, self._resume_state = self._resume_state, None
-        if state is None:
-            return
-        self.tracker.best = state["best"]
-        self.tracker.wait = int(state["wait"])
-        self.best_epoch = state["best_epoch"]
-        self.stopped_epoch = state["stopped_epoch"]
-        if state.get("best_params") is not None:
-            np.copyto(self._best_params, state["best_params"])
-            self._best_states = {k: np.array(v) for k, v in state.get("best_states", {}).items()}
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        super().on_epoch_end(epoch + self.epoch_offset, logs)
-
-    def state_dict(self) -> dict[str, Any]:
-        """Copies of the tracker, the best epoch and (with ``restore_best_weights``) the best weights."""
-        has_best = self.restore_best_weights and self.best_epoch is not None
-        return {"best": self.tracker.best, "wait": self.tracker.wait, "best_epoch": self.best_epoch,
-                "stopped_epoch": self.stopped_epoch,
-                "best_params": self._best_params.copy() if has_best else None,
-                "best_states": {k: v.copy() for k, v in self._best_states.items()} if has_best else {}}
 
 
 # ------------------------------------------------------------------------------------- the callback
@@ -257,12 +201,13 @@ class Checkpointer(Callback):
 
     A KeyboardInterrupt can arrive in the middle of an epoch, when the parameters, the optimizer and the
     random generator are half-way through it; the snapshot of the last completed epoch is what resumes
-    exactly. Put this callback after :class:`ResumableEarlyStopping` so that it sees its state of the epoch.
+    exactly. Put this callback after :class:`~mlpkit.callbacks.EarlyStopping` so that it sees its state of
+    the epoch.
 
     Args:
         optimizer: the optimizer given to ``fit``.
         schedule: the run's schedule object (not the :func:`continue_schedule` wrapper), if any.
-        early_stopping: the run's :class:`ResumableEarlyStopping`, if any.
+        early_stopping: the run's :class:`~mlpkit.callbacks.EarlyStopping`, if any.
         epoch_offset: epochs completed before this ``fit`` call (0 for a new run).
         previous_history: the History of those epochs.
         config: the run's configuration (JSON-serializable), stored with the checkpoint.
@@ -271,7 +216,7 @@ class Checkpointer(Callback):
     """
 
     def __init__(self, optimizer: Optimizer, *, schedule: Schedule | None = None,
-                 early_stopping: ResumableEarlyStopping | None = None, epoch_offset: int = 0,
+                 early_stopping: EarlyStopping | None = None, epoch_offset: int = 0,
                  previous_history: History | None = None, config: dict[str, Any] | None = None,
                  path: str | os.PathLike[str] | None = None, every: int = 0) -> None:
         self.optimizer = optimizer
@@ -306,7 +251,7 @@ class Checkpointer(Callback):
             optimizer_config=self.optimizer.get_config(),
             optimizer_state=self.optimizer.state_dict(),
             rng_state=None if rng is None else rng.bit_generator.state,
-            schedule_state=schedule_state(self.schedule),
+            schedule_state=None if self.schedule is None else self.schedule.state_dict(),
             early_stopping_state=None if self.early_stopping is None else self.early_stopping.state_dict(),
             config=self.config,
         )
@@ -414,17 +359,13 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
                            "slots": {s: arrays[f"optimizer/{s}"] for s in slot_names}}
     early_state = None
     if isinstance(early, dict):
-        early_state = {k: early.get(k) for k in ("best", "wait", "best_epoch", "stopped_epoch")}
+        early_state = {k: v for k, v in early.items() if k not in ("has_best_params", "best_states")}
         has_best = bool(early.get("has_best_params"))
         early_state["best_params"] = arrays["early_stopping/best_params"] if has_best else None
         early_state["best_states"] = {s: arrays[f"early_stopping/states/{s}"] for s in state_names} if has_best else {}
-    history_doc = document.get("history") or {}
     try:
-        history = History(history_doc.get("params"))
-        history.epochs = [int(e) for e in history_doc.get("epochs", [])]
-        history.history = {str(k): [float(x) for x in v] for k, v in history_doc.get("history", {}).items()}
-        history.stop_reason = str(history_doc.get("stop_reason", "unknown"))
-    except (TypeError, ValueError, AttributeError) as exc:
+        history = History.from_dict(document.get("history") or {})
+    except ValueError as exc:
         raise CheckpointError(f"{path}: invalid history: {exc}") from exc
     checkpoint = Checkpoint(
         network_config=document["network"], weights=weights, epoch=document["epoch"], history=history,
@@ -439,6 +380,11 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             checkpoint.restore_optimizer()
         except (ValueError, TypeError) as exc:
             raise CheckpointError(f"{path}: invalid optimizer state: {exc}") from exc
+    if early_state is not None:
+        try:
+            EarlyStopping().load_state_dict(early_state)
+        except ValueError as exc:
+            raise CheckpointError(f"{path}: invalid early stopping state: {exc}") from exc
     return checkpoint
 
 

@@ -19,11 +19,12 @@ Contract (a batch is rows, ``x`` has shape (m, n_in)):
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._blas import add_column_sums, add_outer_product, ones
+from ._blas import ones
 from .activations import ActivationFunction, Identity, get_activation
 from .averages import check_beta, correction_weight
 from .initializers import get_initializer
@@ -171,14 +172,10 @@ class Dense(Layer):
         self.preactivation = z if self.keep_preactivation else None
         return a
 
-    def _activation_slope(self, grad: np.ndarray) -> None:
-        """grad <- grad * g'(z) (dL/da to dL/dz), in place."""
-        self.activation.backward(grad, self._a, grad, self._buffer("slope", grad.shape, grad.dtype))
-
     def backward(self, grad: np.ndarray, *, preactivation: bool = False,
                  need_input_grad: bool = True) -> np.ndarray | None:
-        if not preactivation:
-            self._activation_slope(grad)
+        if not preactivation:  # dL/da -> dL/dz = dL/da * g'(z), in place
+            self.activation.backward(grad, self._a, grad, self._buffer("slope", grad.shape, grad.dtype))
         dz = grad
         np.matmul(self._x.T, dz, out=self.grads["W"])  # (np.dot would first zero the whole of dW itself)
         if self.use_bias:  # db = 1^T dz: the column sums as one BLAS product, cheaper than a reduction
@@ -187,29 +184,6 @@ class Dense(Layer):
             return None
         dx = self._buffer("dx", self._x.shape, dz.dtype)
         return np.dot(dz, self.params["W"].T, out=dx)
-
-    def backward_sgd(self, grad: np.ndarray, rate: float, decay: float, *, preactivation: bool = False,
-                     need_input_grad: bool = True) -> np.ndarray | None:
-        """``backward`` fused with a plain gradient-descent step on this layer, without forming the gradients:
-
-            W <- decay W - rate x^T dz      (one GEMM: alpha = -rate, beta = decay)
-            b <- b - rate 1^T dz            (one GEMV)
-
-        with ``decay`` = 1 - rate lmbda / n under L2 (Nielsen eq. (93), network2's weight decay) and 1
-        without a penalty. dL/dx = dz W^T is computed first, with the weights of this step. The result is
-        the unfused ``backward`` then ``SGD.step`` up to rounding, at one pass over the weights less.
-        ``grads`` are not written.
-        """
-        if not preactivation:
-            self._activation_slope(grad)
-        dz = grad
-        dx = None
-        if need_input_grad:
-            dx = np.dot(dz, self.params["W"].T, out=self._buffer("dx", self._x.shape, dz.dtype))
-        add_outer_product(self.params["W"], self._x, dz, -rate, decay)
-        if self.use_bias:
-            add_column_sums(self.params["b"], dz, -rate)
-        return dx
 
 
 class Activation(Layer):
@@ -268,9 +242,11 @@ class Dropout(Layer):
 
     def __init__(self, keep_prob: float = 0.5) -> None:
         super().__init__()
-        self.keep_prob = check_positive_float(keep_prob, "keep_prob")
-        if self.keep_prob > 1.0:
+        if isinstance(keep_prob, bool) or not isinstance(keep_prob, numbers.Real):
+            raise TypeError(f"keep_prob must be a number in (0, 1], got {keep_prob!r} ({type(keep_prob).__name__})")
+        if not 0.0 < keep_prob <= 1.0:  # (NaN fails too)
             raise ValueError(f"keep_prob must be in (0, 1] (the probability of keeping a unit), got {keep_prob}")
+        self.keep_prob = float(keep_prob)
         self._mask: np.ndarray | None = None
 
     def build(self, n_in: int, rng: np.random.Generator, dtype: np.dtype) -> int:

@@ -7,14 +7,21 @@ regularizer adds its term to the weight gradients. All gradients are those of th
 mini-batch, so an optimizer step is w <- w - eta * grad exactly as in Nielsen eq. (20)-(21).
 
 All parameters of all layers live in one flat vector (and all gradients in another); each layer's
-``params`` are reshaped views into it. The regularized weights come first, so weight decay over the
-whole network is a single vectorized operation, and so is every optimizer update.
+``params`` are reshaped views into it (:class:`~mlpkit.parameters.ParameterLayout`, ``network.layout``).
+The regularized weights come first, so weight decay over the whole network is a single vectorized
+operation, and so is every optimizer update.
+
+This is the reference path of training: :meth:`Network.train_batch` is ``compute_gradients`` then
+``optimizer.step``, layer by layer. ``fit`` (:mod:`mlpkit.training`) takes the faster but bit-identical
+step plan of :mod:`mlpkit.fast` where it applies. Two methods are façades over modules that stand above
+this one, imported when called: :meth:`Network.fit` (:func:`mlpkit.training.fit`) and
+:meth:`Network.save` (:func:`mlpkit.serialization.save_network`).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,14 +30,13 @@ import numpy as np
 from .activations import Identity, Sigmoid, Softmax
 from .layers import Dense, Layer, layer_from_config
 from .losses import Loss, get_loss
-from .regularizers import L2, Regularizer, get_regularizer
+from .parameters import ParameterLayout
+from .regularizers import Regularizer, get_regularizer
 from .validation import check_features, check_positive_int, check_targets, resolve_dtype
 
 if TYPE_CHECKING:
-    from .callbacks import Callback
+    from .history import History
     from .optimizers import Optimizer
-    from .schedules import Schedule
-    from .training import History
 
 #: rows per forward pass when predicting or evaluating; bounds memory on large inputs
 INFERENCE_CHUNK = 2048
@@ -123,29 +129,10 @@ class Network:
             check_positive_int(input_dim, "input_dim")
 
     def _pack_parameters(self) -> None:
-        """Move every parameter into one flat vector (regularized weights first) and rebind the layers'
-        ``params``/``grads`` to views of it."""
-        entries = [(layer, name) for layer in self.layers for name in layer.params]
-        entries.sort(key=lambda e: e[1] not in e[0].decayed)  # stable: decayed weights first, in layer order
-        total = sum(layer.params[name].size for layer, name in entries)
-        self._flat_params = np.zeros(total, dtype=self.dtype)
-        self._flat_grads = np.zeros(total, dtype=self.dtype)
-        offset = 0
-        n_decayed = 0
-        self._decayed_ranges: list[tuple[Layer, int, int]] = []
-        for layer, name in entries:
-            value = layer.params[name]
-            view = self._flat_params[offset:offset + value.size].reshape(value.shape)
-            view[...] = value
-            layer.params[name] = view
-            layer.grads[name] = self._flat_grads[offset:offset + value.size].reshape(value.shape)
-            if name in layer.decayed:
-                self._decayed_ranges.append((layer, offset, offset + value.size))
-                n_decayed = offset + value.size
-            offset += value.size
-        self._n_decayed = n_decayed
-        trainable = [i for i, layer in enumerate(self.layers) if layer.params]
-        self._first_trainable = trainable[0] if trainable else len(self.layers)
+        """Move every parameter into one flat vector (regularized weights first, ``self.layout``) and rebind
+        the layers' ``params``/``grads`` to views of it."""
+        self.layout = ParameterLayout.of(self.layers)
+        self._flat_params, self._flat_grads = self.layout.pack(self.layers, self.dtype)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickling and ``copy.deepcopy`` give each layer array its own memory; link them back into one
@@ -180,7 +167,7 @@ class Network:
     @property
     def decayed_parameters(self) -> np.ndarray:
         """The regularized part of ``flat_parameters`` (every layer's weights, no biases)."""
-        return self._flat_params[:self._n_decayed]
+        return self._flat_params[:self.layout.n_decayed]
 
     @property
     def n_params(self) -> int:
@@ -233,27 +220,24 @@ class Network:
     def backward(self, delta: np.ndarray) -> None:
         """Backpropagate the output error dL/dz (of the mean batch cost) and fill every layer's grads."""
         grad = delta
-        for i in range(len(self.layers) - 1, self._first_trainable - 1, -1):
+        first = self.layout.first_trainable
+        for i in range(len(self.layers) - 1, first - 1, -1):
             grad = self.layers[i].backward(grad, preactivation=i == len(self.layers) - 1,
-                                           need_input_grad=i > self._first_trainable)
+                                           need_input_grad=i > first)
 
-    def _regularized_ranges(self) -> list[tuple[Regularizer, int, int]]:
-        """(regularizer, start, stop) over the decayed weights: each layer's own regularizer, else the
-        network's; neighbouring layers with the same one form one range (one range without per-layer ones)."""
-        ranges: list[tuple[Regularizer, int, int]] = []
-        for layer, start, stop in self._decayed_ranges:
-            reg = layer.regularizer if layer.regularizer is not None else self.regularizer
-            if reg is None:
-                continue
-            if ranges and ranges[-1][0] is reg and ranges[-1][2] == start:
-                start = ranges.pop()[1]
-            ranges.append((reg, start, stop))
-        return ranges
+    def penalty_of(self, layer: Layer) -> Regularizer | None:
+        """The penalty on ``layer``'s weights: its own regularizer, else the network's."""
+        return layer.regularizer if layer.regularizer is not None else self.regularizer
+
+    def penalty_ranges(self) -> list[tuple[Regularizer, int, int]]:
+        """(regularizer, start, stop) ranges of ``flat_parameters`` that each penalty applies to (one range,
+        ``[0, n_decayed)``, without per-layer penalties)."""
+        return self.layout.penalty_ranges([self.penalty_of(layer) for layer in self.layers])
 
     def _penalty(self, n: int, float64: bool = False) -> float:
         """Sum of the weight penalties (global and per-layer) with training-set size n."""
         total = 0.0
-        for reg, start, stop in self._regularized_ranges():
+        for reg, start, stop in self.penalty_ranges():
             weights = self._flat_params[start:stop]
             total += reg.penalty(weights.astype(np.float64) if float64 else weights, n)
         return total
@@ -271,7 +255,7 @@ class Network:
         delta = self.layers[-1]._buffer("delta", output.shape, output.dtype)
         self.loss.delta(None, output, Y, out=delta)
         self.backward(delta)
-        for reg, start, stop in self._regularized_ranges():
+        for reg, start, stop in self.penalty_ranges():
             reg.add_gradient(self._flat_params[start:stop], self._flat_grads[start:stop], n_train)
         return self._flat_grads
 
@@ -281,60 +265,10 @@ class Network:
         with np.errstate(over="ignore"):
             self._train_step(X, Y, optimizer, n_train)
 
-    def _train_step(self, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer, n_train: int,
-                    fused: bool = False) -> None:
-        """``train_batch`` for callers that already ignore floating-point overflow (the training loop).
-
-        With ``fused`` (``fit`` sets it when the BLAS runs on one thread, see ``mlpkit.threads``), a plain
-        SGD step on a network whose trainable layers can take it inside their backward pass (Dense layers
-        with no penalty or L2) is applied there, without forming the gradients
-        (:meth:`~mlpkit.layers.Dense.backward_sgd`): the same update up to rounding, at one pass over the
-        weights less. ``flat_gradients`` is then not written.
-        """
-        rate = optimizer.plain_step_rate() if fused else None
-        decays = None if rate is None else self._sgd_decays(rate, n_train)
-        if decays is None:
-            self._gradients(X, Y, n_train)
-            optimizer.step(self._flat_params, self._flat_grads)
-            return
-        output = self._forward(X, True)
-        delta = self.layers[-1]._buffer("delta", output.shape, output.dtype)
-        self.loss.delta(None, output, Y, out=delta)
-        optimizer.iterations += 1
-        grad = delta
-        last, first = len(self.layers) - 1, self._first_trainable
-        for i in range(last, first - 1, -1):
-            layer, decay = self.layers[i], decays[i]
-            if decay is None:
-                grad = layer.backward(grad, preactivation=i == last, need_input_grad=i > first)
-            else:
-                grad = layer.backward_sgd(grad, rate, decay, preactivation=i == last, need_input_grad=i > first)
-
-    def can_fuse_sgd(self, optimizer: Optimizer) -> bool:
-        """True when ``optimizer`` is plain SGD and every trainable layer can apply its step inside its
-        backward pass (``backward_sgd``) under the current penalties (none or L2)."""
-        rate = optimizer.plain_step_rate()
-        return rate is not None and self._sgd_decays(rate, 1) is not None
-
-    def _sgd_decays(self, rate: float, n_train: int) -> list[float | None] | None:
-        """Per layer, the weight-decay factor 1 - rate lmbda / n of a fused SGD step (Nielsen eq. (93); 1 with
-        no penalty; None for a layer without parameters), or None when the step cannot be fused (a layer
-        with parameters but no ``backward_sgd``, or a penalty other than L2)."""
-        decays: list[float | None] = []
-        for layer in self.layers:
-            if not layer.params:
-                decays.append(None)
-                continue
-            if not hasattr(layer, "backward_sgd"):
-                return None
-            reg = layer.regularizer if layer.regularizer is not None else self.regularizer
-            if reg is None:
-                decays.append(1.0)
-            elif type(reg) is L2:
-                decays.append(reg.decay_factor(rate, n_train))
-            else:
-                return None
-        return decays
+    def _train_step(self, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer, n_train: int) -> None:
+        """``train_batch`` for callers that already ignore floating-point overflow (the training loop)."""
+        self._gradients(X, Y, n_train)
+        optimizer.step(self._flat_params, self._flat_grads)
 
     def objective(self, X: np.ndarray, Y: np.ndarray, n_train: int | None = None) -> float:
         """The quantity ``compute_gradients`` differentiates: mean batch cost in training mode plus the
@@ -398,7 +332,7 @@ class Network:
         come before the first trainable layer on the training inputs ``X`` (each sees ``X`` as transformed
         by the layers before it). ``fit`` calls this with ``only_new=True``: layers already adapted (or
         loaded) keep their statistics."""
-        leading = self.layers[:self._first_trainable]
+        leading = self.layers[:self.layout.first_trainable]
         pending = [i for i, layer in enumerate(leading) if hasattr(layer, "adapt") and not (only_new and layer.adapted)]
         if not pending:
             return
@@ -409,22 +343,13 @@ class Network:
             if i < pending[-1]:
                 out = layer.forward(out, False)
 
-    def fit(self, X: Any, y: Any, *, epochs: int = 30, batch_size: int = 10,
-            optimizer: str | Optimizer = "sgd", learning_rate: float | None = None,
-            validation_data: tuple[Any, Any] | None = None, callbacks: Sequence[Callback] = (),
-            seed: int | np.random.Generator | None = None, shuffle: bool = True, monitor_training: bool = True,
-            verbose: int = 1, history_file: str | Path | None = None,
-            schedule: Schedule | Callable | None = None,
-            augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
-            blas_threads: int | str | None = "auto") -> History:
-        """Train with mini-batch gradient descent; see :func:`mlpkit.training.fit` for every argument."""
+    def fit(self, X: Any, y: Any, **options: Any) -> History:
+        """Train with mini-batch gradient descent: :func:`mlpkit.training.fit` with this network, where every
+        option (``epochs``, ``batch_size``, ``optimizer``, ``learning_rate``, ``validation_data``, ``callbacks``,
+        ``schedule``, ``seed``...) is documented."""
         from .training import fit
 
-        return fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-                   learning_rate=learning_rate, validation_data=validation_data, callbacks=callbacks,
-                   seed=seed, shuffle=shuffle, monitor_training=monitor_training, verbose=verbose,
-                   history_file=history_file, schedule=schedule, augment=augment,
-                   blas_threads=blas_threads)
+        return fit(self, X, y, **options)
 
     # --------------------------------------------------------------------------- weights and copies
     def get_weights(self) -> dict[str, np.ndarray]:

@@ -34,7 +34,7 @@ from .averages import check_beta
 from .validation import check_positive_float
 
 if TYPE_CHECKING:
-    from .network import Network
+    from .parameters import ParameterLayout
 
 
 class Optimizer:
@@ -58,9 +58,15 @@ class Optimizer:
         self._slots: dict[str, np.ndarray] = {}
         self._scratch: np.ndarray | None = None
 
-    def bind(self, network: Network) -> None:
-        """Called by ``fit`` before training with the network being trained. Optimizers that treat parts
-        of the flat vector differently (AdamW decays weights, not biases) read the layout here."""
+    def bind(self, layout: ParameterLayout) -> None:
+        """Called by ``fit`` before training with the layout of the flat parameter vector it will be given
+        (``network.layout``). Optimizers that treat parts of the vector differently (AdamW decays weights,
+        not biases) read it here. State loaded with :meth:`load_state_dict` must fit the layout."""
+        if self._slots:
+            size = next(iter(self._slots.values())).size
+            if size != layout.size:
+                raise ValueError(f"this {type(self).__name__} holds state for {size} parameters, the network has "
+                                 f"{layout.size}; use a new optimizer for each network")
 
     #: elements updated per pass over the arrays: 2**18 float32 are 1 MB per array, so the 3-5 arrays one
     #: update reads and writes (parameters, gradients, slots, scratch) stay in the cache from one vectorized
@@ -87,13 +93,22 @@ class Optimizer:
             self._update(params[part], grads[part], tuple(s[part] for s in slots),
                          None if scratch is None else scratch[part], coefficients)
 
-    def plain_step_rate(self) -> float | None:
-        """eta when this optimizer's step is exactly w <- w - eta g (plain SGD), else None.
+    @property
+    def plain_sgd(self) -> bool:
+        """True when the step is exactly w <- w - eta g (plain gradient descent), which a caller may then take
+        itself, inside the products that form g (see :meth:`take_fused_step`)."""
+        return False
 
-        A network may then apply the step inside its backward pass instead of calling ``step``
-        (``Dense.backward_sgd``: the update rides on the GEMM that computes the gradient); it counts the
-        step in ``iterations`` itself."""
-        return None
+    def take_fused_step(self) -> float:
+        """Count one step that the caller applies itself, and return its learning rate eta.
+
+        For :attr:`plain_sgd` optimizers only: the fast path (:mod:`mlpkit.fast`) applies w <- w - eta g
+        inside the matrix product that forms the weight gradient, instead of writing g out for :meth:`step`.
+        """
+        if not self.plain_sgd:
+            raise RuntimeError(f"{type(self).__name__}'s step is not plain gradient descent: call step()")
+        self.iterations += 1
+        return self.learning_rate
 
     def _coefficients(self) -> tuple[float, ...]:
         """The scalars of this step (after ``iterations`` was incremented), computed once for all chunks."""
@@ -167,9 +182,10 @@ class SGD(Optimizer):
         grads *= -self.learning_rate
         params += grads
 
-    def plain_step_rate(self) -> float | None:
+    @property
+    def plain_sgd(self) -> bool:
         # a subclass with a rule of its own must go through step
-        return self.learning_rate if type(self)._update is SGD._update else None
+        return type(self)._update is SGD._update
 
 
 class Momentum(Optimizer):
@@ -379,7 +395,7 @@ class AdamW(Adam):
     by the same factor (1 - alpha wd) per step.
 
     ``decay_size`` is the number of leading entries of the flat vector that are decayed; ``fit`` sets it
-    from the network (``bind``), where the weights come first. It is None until then, which decays the
+    from the network's layout (``bind``), where the weights come first. It is None until then, which decays the
     whole vector given to ``step`` (PyTorch's behaviour for the parameters it is handed).
 
     Args:
@@ -395,8 +411,9 @@ class AdamW(Adam):
         self.weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
         self.decay_size: int | None = None
 
-    def bind(self, network: Network) -> None:
-        self.decay_size = network.decayed_parameters.size
+    def bind(self, layout: ParameterLayout) -> None:
+        super().bind(layout)
+        self.decay_size = layout.n_decayed
 
     def step(self, params: np.ndarray, grads: np.ndarray) -> None:
         if self.weight_decay:
@@ -415,6 +432,14 @@ OPTIMIZER_NAMES = tuple(_OPTIMIZERS)
 DEFAULT_LEARNING_RATES: dict[str, float] = {name: cls.default_learning_rate for name, cls in _OPTIMIZERS.items()}
 
 
+def optimizer_class(name: str) -> type[Optimizer]:
+    """The optimizer class called ``name`` (case-insensitive); ValueError listing the names."""
+    key = str(name).strip().lower()
+    if key not in _OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZER_NAMES)}")
+    return _OPTIMIZERS[key]
+
+
 def get_optimizer(spec: str | dict | Optimizer, learning_rate: float | None = None) -> Optimizer:
     """Build an optimizer from an instance, a name (plus an optional ``learning_rate``; otherwise the
     optimizer's default from ``DEFAULT_LEARNING_RATES``), or a config dict from ``get_config()``."""
@@ -428,12 +453,10 @@ def get_optimizer(spec: str | dict | Optimizer, learning_rate: float | None = No
         name = str(params.pop("name", ""))
     else:
         raise TypeError(f"optimizer must be a name, a config dict or an Optimizer, got {spec!r}")
-    name = name.lower()
-    if name not in _OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZER_NAMES)}")
+    cls = optimizer_class(name)
     if learning_rate is not None:
         params["learning_rate"] = learning_rate
     try:
-        return _OPTIMIZERS[name](**params)
+        return cls(**params)
     except TypeError as exc:
-        raise ValueError(f"bad parameters for optimizer {name!r}: {exc}") from exc
+        raise ValueError(f"bad parameters for optimizer {cls.name!r}: {exc}") from exc

@@ -32,6 +32,21 @@ class Regularizer:
         """grad += d(penalty)/dw, in place."""
         raise NotImplementedError
 
+    def sgd_decay(self, weights: np.ndarray, rate: float, n: int, scratch: np.ndarray) -> float:
+        """The penalty's part of a plain SGD step with learning rate ``rate``, for a step that applies the
+        cost's part itself, as w <- beta w - rate dC0/dw inside the product that forms dC0/dw
+        (:mod:`mlpkit.fast`). Returns that beta, after taking w <- w - rate d(penalty)/dw in place on
+        ``weights`` if the penalty cannot be folded into beta (``scratch``: a work array shaped like
+        ``weights``). Either way the step is w - rate (dC0/dw + d(penalty)/dw), up to rounding.
+
+        This generic form works for any penalty through :meth:`add_gradient`; :class:`L2` folds its decay into
+        beta instead."""
+        scratch.fill(0)
+        self.add_gradient(weights, scratch, n)
+        scratch *= rate
+        weights -= scratch
+        return 1.0
+
     def get_config(self) -> dict:
         return {"name": self.name, "lmbda": self.lmbda}
 
@@ -55,6 +70,10 @@ class L2(Regularizer):
         """1 - eta lmbda / n: what a plain SGD step with learning rate eta multiplies the weights by before
         subtracting eta times the cost gradient (Nielsen eq. (93))."""
         return 1.0 - rate * self.lmbda / n
+
+    def sgd_decay(self, weights: np.ndarray, rate: float, n: int, scratch: np.ndarray) -> float:
+        """beta = 1 - eta lmbda / n: the decay rides on the gradient product, nothing is applied here."""
+        return self.decay_factor(rate, n)
 
 
 class L1(Regularizer):

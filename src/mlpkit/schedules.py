@@ -10,15 +10,23 @@ also take their starting rate alpha0 from the optimizer when ``initial_learning_
 ``fit`` call, and a second ``fit`` with the same optimizer object starts from that optimizer's current,
 already decayed, rate: pass ``initial_learning_rate`` to pin alpha0 across calls.
 
-| class               | learning rate in epoch e (0-based)                          | source                       |
-|---------------------|-------------------------------------------------------------|------------------------------|
-| ``Constant``        | alpha0                                                      |                              |
-| ``InverseTimeDecay``| alpha0 / (1 + decay_rate * e)                               | Ng wk 2 "learning rate decay" |
-|   staircase         | alpha0 / (1 + decay_rate * floor(e / decay_epochs))         | Ng's schedule_lr_decay       |
-| ``ExponentialDecay``| alpha0 * decay_rate^e  (e.g. 0.95^e)                        | Ng wk 2                      |
-| ``StepDecay``       | alpha0 * factor^floor(e / step_size)                        | Ng wk 2 "discrete staircase" |
-| ``HalveOnPlateau``  | halve when the validation accuracy has not improved for     | Nielsen ch.3 "learning rate  |
-|                     | ``patience`` epochs; stop at alpha0 / 128                   | schedule" (problem)          |
+``state_dict()`` / ``load_state_dict()`` copy out and restore what a run has changed in a schedule (alpha0,
+and :class:`HalveOnPlateau`'s current rate and plateau count), so that a checkpointed run continues exactly.
+``get_schedule`` builds one from its name (the ``name`` in the table below) and parameters.
+
+| class (name)                          | learning rate in epoch e (0-based)                 | source              |
+|---------------------------------------|----------------------------------------------------|---------------------|
+| ``Constant`` (constant)               | alpha0                                             |                     |
+| ``InverseTimeDecay`` (inverse_time)   | alpha0 / (1 + decay_rate * e)                      | Ng wk 2 "learning   |
+|                                       |                                                    | rate decay"         |
+|   staircase                           | alpha0 / (1 + decay_rate * floor(e / decay_epochs))| Ng's                |
+|                                       |                                                    | schedule_lr_decay   |
+| ``ExponentialDecay`` (exponential)    | alpha0 * decay_rate^e  (e.g. 0.95^e)               | Ng wk 2             |
+| ``StepDecay`` (step)                  | alpha0 * factor^floor(e / step_size)               | Ng wk 2 "discrete   |
+|                                       |                                                    | staircase"          |
+| ``HalveOnPlateau`` (halve_on_plateau) | halve when the validation accuracy has not improved| Nielsen ch.3        |
+|                                       | for ``patience`` epochs; stop at alpha0 / 128      | "learning rate      |
+|                                       |                                                    | schedule" (problem) |
 
 Ng numbers epochs from 1 in the lecture ("epoch 1: alpha = 0.1" for alpha0 = 0.2, decay_rate = 1); here
 the first epoch is epoch 0 and trains at alpha0, as in his programming assignment, so the lecture's
@@ -31,11 +39,11 @@ import numbers
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .callbacks import MetricTracker
+from .history import MetricTracker
 from .validation import check_positive_float, check_positive_int
 
 if TYPE_CHECKING:
-    from .training import History
+    from .history import History
 
 ScheduleFunction = Callable[[int, "History | None"], "float | None"]
 
@@ -81,6 +89,19 @@ class Schedule:
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "initial_learning_rate": self.initial_learning_rate}
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a run has set in this schedule: ``{"name", "eta0"}`` (alpha0 as ``start`` chose it)."""
+        return {"name": self.name, "eta0": self.eta0}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from what :meth:`state_dict` returned (call after ``start``, which would reset it);
+        ValueError when ``state`` is not a state of this kind of schedule."""
+        if not isinstance(state, dict) or state.get("name") != self.name:
+            found = state.get("name") if isinstance(state, dict) else state
+            raise ValueError(f"this state belongs to a {found!r} schedule, not {self.name!r}")
+        eta0 = state.get("eta0")
+        self.eta0 = None if eta0 is None else check_positive_float(eta0, "the schedule state's eta0")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
@@ -209,8 +230,9 @@ class HalveOnPlateau(Schedule):
         self.patience = check_positive_int(patience, "patience")
         self.factor = _check_fraction(factor, "factor")
         self.min_ratio = _check_fraction(min_ratio, "min_ratio")
-        if self.factor == 1.0 or self.min_ratio == 1.0:
-            raise ValueError(f"factor and min_ratio must be < 1, got factor={factor}, min_ratio={min_ratio}")
+        for name, value in (("factor", self.factor), ("min_ratio", self.min_ratio)):
+            if value == 1.0:
+                raise ValueError(f"{name} must be in (0, 1) (a cut of the learning rate), got {value}")
         self.tracker = MetricTracker(monitor, mode, min_delta)
         self._reset()
 
@@ -242,6 +264,52 @@ class HalveOnPlateau(Schedule):
         return {**super().get_config(), "patience": self.patience, "monitor": self.tracker.monitor,
                 "factor": self.factor, "min_ratio": self.min_ratio, "min_delta": self.tracker.min_delta,
                 "mode": self.tracker.mode}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Also the current rate, the plateau tracker (best value, epochs without improvement) and how many
+        History values have been read (``seen``)."""
+        return {**super().state_dict(), "learning_rate": self.learning_rate, **self.tracker.state_dict(),
+                "seen": self._seen}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        seen = state.get("seen")
+        if isinstance(seen, bool) or not isinstance(seen, int) or seen < 0:
+            raise ValueError(f"the schedule state's 'seen' must be an integer >= 0, got {seen!r}")
+        self.learning_rate = check_positive_float(state.get("learning_rate"), "the schedule state's learning_rate")
+        self.tracker.load_state_dict(state)
+        self._seen = seen
+
+
+_SCHEDULES: dict[str, type[Schedule]] = {
+    cls.name: cls for cls in (Constant, InverseTimeDecay, ExponentialDecay, StepDecay, HalveOnPlateau)
+}
+SCHEDULE_NAMES = tuple(_SCHEDULES)
+
+
+def schedule_class(name: str) -> type[Schedule]:
+    """The schedule class called ``name`` (hyphens read as underscores); ValueError listing the names."""
+    key = str(name).strip().lower().replace("-", "_")
+    if key not in _SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}; expected one of {', '.join(SCHEDULE_NAMES)}")
+    return _SCHEDULES[key]
+
+
+def get_schedule(spec: str | dict | Schedule) -> Schedule:
+    """Build a schedule from an instance, a name, or a config dict ``{"name": "exponential", "decay_rate":
+    0.9}`` (``get_config()`` output); bad parameters are a ValueError naming them."""
+    if isinstance(spec, Schedule):
+        return spec
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    if not isinstance(spec, dict):
+        raise TypeError(f"schedule must be a name, a config dict or a Schedule, got {spec!r}")
+    params = dict(spec)
+    cls = schedule_class(params.pop("name", ""))
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise ValueError(f"bad parameters for schedule {cls.name!r}: {exc}") from exc
 
 
 def start_schedule(schedule: Schedule | ScheduleFunction | None, learning_rate: float) -> ScheduleFunction | None:

@@ -66,10 +66,10 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "mlpkit.sklearn needs scikit-learn >= 1.6 (pip install 'mlpkit[sklearn]'); the rest of mlpkit works without it"
     ) from exc
 
+from .history import History
 from .network import Network
 from .optimizers import Optimizer, get_optimizer
 from .regularizers import L2
-from .training import History
 from .validation import check_positive_float, check_positive_int, resolve_dtype
 
 __all__ = ["MLPKitClassifier", "MLPKitRegressor", "expected_failed_checks"]

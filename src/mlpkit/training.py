@@ -9,8 +9,6 @@ per-example loop.
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 import time
 import warnings
@@ -20,75 +18,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._atomic import atomic_write_bytes
 from .callbacks import Callback, ProgressLogger
+from .fast import choose_steps, limit_blas_threads
+from .history import DIVERGED, History
+from .network import INFERENCE_CHUNK
 from .optimizers import DEFAULT_LEARNING_RATES, Optimizer, get_optimizer
 from .schedules import Schedule, ScheduleFunction, start_schedule
-from .step_plan import DenseStackPlan
-from .threads import SPLIT, blas_thread_count, limit_blas_threads, resolve_blas_threads
 from .validation import check_features, check_positive_float, check_positive_int, check_targets
 
 if TYPE_CHECKING:
     from .network import Network
 
-__all__ = ["DEFAULT_LEARNING_RATES", "History", "fit"]
+__all__ = ["DEFAULT_LEARNING_RATES", "DIVERGENCE_FACTOR", "History", "fit"]
 
+#: a monitored cost this many times that of the network before training means the run diverged
+DIVERGENCE_FACTOR = 10.0
 
-class History:
-    """Per-epoch metrics of one training run.
-
-    ``history["val_accuracy"]`` is the list of that metric, one entry per completed epoch. ``params`` holds
-    the run's settings, ``stop_reason`` says why training ended (``"completed"``, ``"stopped by callback"``,
-    ``"diverged"``, ...).
-    """
-
-    def __init__(self, params: dict[str, Any] | None = None) -> None:
-        self.params: dict[str, Any] = dict(params or {})
-        self.history: dict[str, list[float]] = {}
-        self.epochs: list[int] = []
-        self.stop_reason = "not started"
-
-    def append(self, epoch: int, logs: dict[str, float]) -> None:
-        self.epochs.append(epoch)
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(float(value))
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.history
-
-    def __len__(self) -> int:
-        return len(self.epochs)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"params": self.params, "epochs": self.epochs, "history": self.history,
-                "stop_reason": self.stop_reason}
-
-    def to_json(self, path: str | Path) -> Path:
-        """Write the history as JSON (atomically: a crash never leaves a half-written file)."""
-        path = Path(path)
-        text = json.dumps(self.to_dict(), indent=2, default=_json_default)
-        return atomic_write_bytes(path, text.encode("utf-8"))
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> History:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        history = cls(data.get("params"))
-        history.epochs = list(data["epochs"])
-        history.history = {k: list(v) for k, v in data["history"].items()}
-        history.stop_reason = data.get("stop_reason", "unknown")
-        return history
-
-    def __repr__(self) -> str:
-        return f"History(epochs={len(self)}, metrics={sorted(self.history)}, stop_reason={self.stop_reason!r})"
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    return str(value)
+_COSTS = {"loss": "the training cost", "val_loss": "the validation cost", "accuracy": "the training accuracy",
+          "val_accuracy": "the validation accuracy"}
 
 
 def _resolve_optimizer(optimizer: str | Optimizer, learning_rate: float | None) -> Optimizer:
@@ -106,7 +53,7 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
         verbose: int = 1, history_file: str | Path | None = None,
         schedule: Schedule | ScheduleFunction | None = None,
         augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
-        blas_threads: int | str | None = "auto") -> History:
+        blas_threads: int | str | None = "auto", divergence_factor: float | None = DIVERGENCE_FACTOR) -> History:
     """Train ``network`` on (X, y) with mini-batch gradient descent.
 
     Args:
@@ -137,21 +84,29 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
             step's matrix products are small, where extra threads only add synchronization, splits or uses
             one thread for small batches of plain SGD (whose update is fused into the backward products),
             and leaves the count alone otherwise; an int pins it; ``"split"`` keeps NumPy's BLAS threads and
-            runs the fused update on one; None leaves it alone (see :mod:`mlpkit.threads`).
+            runs the fused update on one; None leaves it alone (see :mod:`mlpkit.fast.threads`).
+        divergence_factor: the divergence guard's limit on the monitored cost (the training cost, else the
+            validation cost), as a multiple of the cost before training (measured on up to 2,048 examples of
+            the same set); None: only NaN or infinite values count as divergence.
 
     Before training, the network's input-normalization layers that have not been adapted yet
     (:class:`~mlpkit.layers.Standardize`) are adapted on ``X`` (never on the validation data), and the
-    optimizer is bound to the network (``Optimizer.bind``).
+    optimizer is bound to the network's parameter layout (``Optimizer.bind``).
 
     Returns:
         History with ``loss``/``accuracy`` (training set, when monitored), ``val_loss``/``val_accuracy``,
         ``time`` (seconds of the training pass of the epoch) and ``learning_rate`` per epoch.
 
-    A cost or parameter that becomes NaN or infinite stops training with a RuntimeWarning; the weights are
-    restored to the end of the last good epoch and ``history.stop_reason`` is ``"diverged"``.
+    The divergence guard: when a parameter or a monitored value becomes NaN or infinite, or the monitored
+    cost exceeds ``divergence_factor`` times its value before training, training stops with a
+    RuntimeWarning; the parameters, the layer states (BatchNorm statistics) and the optimizer's state go back
+    to the end of the last good epoch, ``history.stop_reason`` is ``"diverged"`` and ``history.message`` says
+    in one line which epoch, what went wrong and what to try.
     """
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
+    if divergence_factor is not None:
+        divergence_factor = check_positive_float(divergence_factor, "divergence_factor")
     optimizer = _resolve_optimizer(optimizer, learning_rate)
     X = check_features(X, "X", n_features=network.input_dim, dtype=network.dtype)
     Y = check_targets(y, X.shape[0], network.output_dim, "y", dtype=network.dtype)
@@ -170,16 +125,20 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
     if augment is not None and not callable(augment):
         raise TypeError(f"augment must be a function (X, rng) -> X, got {augment!r}")
 
-    fusable = network.can_fuse_sgd(optimizer)
-    threads = resolve_blas_threads(blas_threads, network, batch_size, fusable)
+    steps = choose_steps(network, optimizer, batch_size, blas_threads)
     schedule = start_schedule(schedule, optimizer.learning_rate)
     network.adapt(X, only_new=True)
-    optimizer.bind(network)
+    optimizer.bind(network.layout)
 
     n = X.shape[0]
     rng = np.random.default_rng(seed)
     history = History({"epochs": epochs, "batch_size": batch_size, "n_train": n, "seed": seed,
                        "optimizer": optimizer.get_config(), "network": network.get_config()})
+    guard = _DivergenceGuard(network, optimizer)
+    if divergence_factor is not None and monitor_training:
+        guard.limit_cost("loss", X, Y, n, divergence_factor)
+    elif divergence_factor is not None and validation is not None:
+        guard.limit_cost("val_loss", *validation, validation[0].shape[0], divergence_factor)
     all_callbacks = ([ProgressLogger()] if verbose else []) + list(callbacks)
     network.stop_training = False
     network.training_rng = rng
@@ -190,7 +149,7 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
     # copy of the whole training set, and the batch is still in the cache when its forward pass reads it)
     rows = min(batch_size, n)
     X_batch, Y_batch = np.empty((rows, X.shape[1]), X.dtype), np.empty((rows, Y.shape[1]), Y.dtype)
-    last_good = network.flat_parameters.copy()
+    step = steps.step
     history.stop_reason = "completed"
     try:
         for epoch in range(epochs):
@@ -204,31 +163,30 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
             X_source = X if augment is None else _augmented(augment, X, rng)
             order = rng.permutation(n) if shuffle else None
             # overflow inside a diverging epoch is reported once, by the guard below, not per operation
-            with np.errstate(over="ignore", invalid="ignore"), limit_blas_threads(threads):
-                step = _step_function(network, fused=fusable and (threads == SPLIT or blas_thread_count() == 1))
+            with np.errstate(over="ignore", invalid="ignore"), limit_blas_threads(steps.threads):
                 for lo in range(0, n, batch_size):
                     if order is None:
-                        step(X_source[lo:lo + batch_size], Y[lo:lo + batch_size], optimizer, n)
+                        step(X_source[lo:lo + batch_size], Y[lo:lo + batch_size], n)
                         continue
                     index = order[lo:lo + batch_size]
                     m = index.shape[0]
                     # mode="clip" (a no-op for valid indices) lets take write straight into out
                     xb = np.take(X_source, index, axis=0, out=X_batch[:m], mode="clip")
                     yb = np.take(Y, index, axis=0, out=Y_batch[:m], mode="clip")
-                    step(xb, yb, optimizer, n)
+                    step(xb, yb, n)
             logs: dict[str, float] = {"time": time.perf_counter() - start,
                                       "learning_rate": optimizer.learning_rate}
-            if not np.isfinite(network.flat_parameters).all():
-                _diverged(network, last_good, history, epoch, "a parameter became NaN or infinite")
+            problem = guard.check_parameters()
+            if problem is None:
+                if monitor_training:
+                    logs.update(network._metrics(X, Y, n))
+                if validation is not None:
+                    logs.update({f"val_{k}": v for k, v in network._metrics(*validation).items()})
+                problem = guard.check_logs(logs)
+            if problem is not None:
+                guard.restore(history, epoch, problem)
                 break
-            if monitor_training:
-                logs.update(network._metrics(X, Y, n))
-            if validation is not None:
-                logs.update({f"val_{k}": v for k, v in network._metrics(*validation).items()})
-            if not all(math.isfinite(v) for v in logs.values()):
-                _diverged(network, last_good, history, epoch, "the cost became NaN or infinite")
-                break
-            np.copyto(last_good, network.flat_parameters)
+            guard.keep()
             history.append(epoch, logs)
             for cb in all_callbacks:
                 cb.on_epoch_end(epoch, logs)
@@ -247,14 +205,6 @@ def fit(network: Network, X: Any, y: Any, *, epochs: int = 30, batch_size: int =
     return history
 
 
-def _step_function(network: Network, fused: bool) -> Callable[[np.ndarray, np.ndarray, Optimizer, int], None]:
-    """The epoch's step: a :class:`~mlpkit.step_plan.DenseStackPlan` for a stack of Dense layers, else the
-    network's layer-by-layer step; ``fused``: plain SGD may be applied inside the backward products."""
-    if DenseStackPlan.applies_to(network):
-        return DenseStackPlan(network, fused).step
-    return functools.partial(network._train_step, fused=fused)
-
-
 def _augmented(augment: Callable, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out = augment(X, rng)
     if not isinstance(out, np.ndarray) or out.shape != X.shape:
@@ -263,12 +213,56 @@ def _augmented(augment: Callable, X: np.ndarray, rng: np.random.Generator) -> np
     return out if out.dtype == X.dtype else out.astype(X.dtype)
 
 
-def _diverged(network: Network, last_good: np.ndarray, history: History, epoch: int, what: str) -> None:
-    np.copyto(network.flat_parameters, last_good)
-    history.stop_reason = "diverged"
-    warnings.warn(
-        f"training diverged in epoch {epoch + 1}: {what}. Stopped; the weights of the last good epoch "
-        f"({epoch}) were kept. Try a smaller learning rate.",
-        RuntimeWarning,
-        stacklevel=3,
-    )
+class _DivergenceGuard:
+    """Keeps the state of the last good epoch (parameters, layer states, optimizer state), says when an epoch
+    went wrong, and puts that state back."""
+
+    def __init__(self, network: Network, optimizer: Optimizer) -> None:
+        self.network = network
+        self.optimizer = optimizer
+        self.key: str | None = None
+        self.params = network.flat_parameters.copy()
+        self.states = {name: value.copy() for name, value in network.named_states()}
+        self.optimizer_state = optimizer.state_dict()
+
+    def limit_cost(self, key: str, X: np.ndarray, Y: np.ndarray, n_reg: int, factor: float) -> None:
+        """Limit the logged cost ``key`` to ``factor`` times the cost of (X, Y) now, before training (measured
+        on up to ``INFERENCE_CHUNK`` examples; no limit when that cost is 0)."""
+        with np.errstate(over="ignore"):
+            baseline = self.network._metrics(X[:INFERENCE_CHUNK], Y[:INFERENCE_CHUNK], n_reg)["loss"]
+        if math.isfinite(baseline) and baseline > 0:
+            self.key, self.factor, self.baseline = key, factor, baseline
+
+    def keep(self) -> None:
+        """Remember the current state as the last good one (after an epoch that passed the checks)."""
+        np.copyto(self.params, self.network.flat_parameters)
+        for name, value in self.network.named_states():
+            np.copyto(self.states[name], value)
+        self.optimizer_state = self.optimizer.state_dict()
+
+    def check_parameters(self) -> str | None:
+        if np.isfinite(self.network.flat_parameters).all():
+            return None
+        return "a parameter became NaN or infinite"
+
+    def check_logs(self, logs: dict[str, float]) -> str | None:
+        for key, value in logs.items():
+            if not math.isfinite(value):
+                return f"{_COSTS.get(key, key)} became NaN or infinite"
+        if self.key is not None and logs[self.key] > self.factor * self.baseline:
+            return (f"{_COSTS[self.key]} {logs[self.key]:.4g} is more than {self.factor:g} times its "
+                    f"{self.baseline:.4g} before training")
+        return None
+
+    def restore(self, history: History, epoch: int, problem: str) -> None:
+        """Put the last good state back, mark ``history`` diverged and warn in one line."""
+        np.copyto(self.network.flat_parameters, self.params)
+        for name, value in self.network.named_states():
+            value[...] = self.states[name]
+        self.optimizer.load_state_dict(self.optimizer_state)
+        kept = f"epoch {epoch}'s" if epoch else "the initial"
+        history.stop_reason = DIVERGED
+        history.message = (f"training diverged in epoch {epoch + 1}: {problem}; stopped, with {kept} weights and "
+                           f"layer states kept. Try a smaller learning rate (it was "
+                           f"{self.optimizer.learning_rate:g}).")
+        warnings.warn(history.message, RuntimeWarning, stacklevel=3)

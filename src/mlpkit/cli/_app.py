@@ -1,8 +1,12 @@
-"""The click commands: train, evaluate, predict, gradcheck, diagnose.
+"""The click commands: train, evaluate, predict, gradcheck, diagnose, reproduce, serve, tune.
 
 Every bad option, unreadable file or impossible combination ends as one line on stderr,
 ``mlpkit: error: <what is wrong and what is allowed>``, with exit status 2 (click's usage-error status).
-Set ``MLPKIT_DEBUG=1`` to get the traceback instead.
+Set ``MLPKIT_DEBUG=1`` to get the traceback instead. The options of ``train`` come from the settings layer's
+table (:mod:`mlpkit.settings.options`): unset options are not passed, so the library's defaults apply, and
+the library's errors come back naming the flag.
+
+Exit statuses: 0 done, 1 a gradient check failed, 2 a usage error, 3 training diverged, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -33,26 +37,26 @@ from ..diagnose import (
 from ..gradcheck import gradcheck as run_gradcheck
 from ..network import Network
 from ..serialization import load_network
-from ._build import (
+from ..settings import (
+    OPTIONS,
     Data,
-    build_network,
+    Option,
+    SettingsError,
+    TrainSettings,
+    convert_mapping,
     dataset_path,
     load_data,
     load_whole_file,
-    read_features,
-    remap_labels,
-)
-from ._config import (
-    OPTIONS,
-    ConfigError,
-    Option,
-    convert_mapping,
     merge_preset,
-    read_config_file,
+    network_from_settings,
     read_preset,
+    read_settings_file,
+    remap_labels,
     resolve,
 )
+from ..web.reporter import check_dashboard_url
 from ._display import evaluation_tables, gradcheck_table, gradient_table, make_console, saturation_table
+from ._inputs import read_features
 from ._train import CHECKPOINT_FILE, Resume, TrainRun
 
 #: options that may accompany --resume (they do not change the experiment)
@@ -96,7 +100,7 @@ def user_errors() -> Iterator[None]:
         yield
     except click.ClickException:
         raise
-    except (ValueError, TypeError, OSError) as exc:  # ConfigError, ModelFileError, DataFormatError, missing files
+    except (ValueError, TypeError, OSError) as exc:  # SettingsError, ModelFileError, DataFormatError, missing files
         if os.environ.get("MLPKIT_DEBUG"):
             raise
         raise click.UsageError(one_line(exc)) from None
@@ -119,16 +123,32 @@ def cli() -> None:
 
 
 # ------------------------------------------------------------------------------------------------ train
-def _click_option(option: Option) -> Callable:
-    help_text = option.help
+def _help(option: Option) -> str:
+    """The option's help, with its choices and its default: the table's, or the library's own for an option
+    that sets a parameter of the optimizer or the schedule (read from their signatures)."""
+    text = option.help
     if option.choices and option.list_choices:
-        help_text += f" ({', '.join(option.choices)})"
-    if option.default is not None and option.kind != "bool":
-        help_text += f"  [default: {option.default}]"
+        text += f" ({', '.join(option.choices)})"
+    if option.target is not None and option.name != "lr":
+        users = option.users
+        text += f"; for {', '.join(users)}" if option.target == "optimizer" else \
+            f"; for --schedule {', '.join(users)}"
+        defaults = option.library_defaults()
+        if len(set(map(repr, defaults.values()))) == 1 and len(defaults) == len(users):
+            text += f"  [default: {next(iter(defaults.values()))}]"
+        elif defaults:
+            text += "  [default: " + ", ".join(f"{name} {value}" for name, value in defaults.items()) + "]"
+    elif option.default is not None and option.kind != "bool":
+        text += f"  [default: {option.default}]"
+    return text
+
+
+def _click_option(option: Option) -> Callable:
+    help_text = _help(option)
     if option.kind == "bool":
         flag = option.flags[0]
-        state = "on" if option.default else "off"
-        return click.option(f"{flag}/--no-{flag[2:]}", option.name, default=None, help=f"{help_text}  [{state}]")
+        state = "" if option.default is None else f"  [{'on' if option.default else 'off'}]"
+        return click.option(f"{flag}/--no-{flag[2:]}", option.name, default=None, help=help_text + state)
     kind = {"int": int, "float": float}.get(option.kind, str)
     metavar = {"int": "N", "float": "X"}.get(option.kind, "NAME" if option.choices else "TEXT")
     if option.name in ("dataset", "out"):
@@ -164,29 +184,37 @@ def train(config: Path | None, preset: str | None, resume: Path | None, overwrit
         if resume is not None:
             if config is not None or preset is not None:
                 flag = "--config" if config is not None else "--preset"
-                raise ConfigError(f"{flag} and --resume cannot be combined: a resumed run keeps its saved settings")
+                raise SettingsError(f"{flag} and --resume cannot be combined: a resumed run keeps its saved "
+                                    "settings")
             extra = [k for k in given if k not in RESUME_OVERRIDES]
             if extra:
                 flags = ", ".join(next(o.label for o in OPTIONS if o.name == k) for k in extra)
                 allowed = ", ".join(f"--{k.replace('_', '-')}" for k in RESUME_OVERRIDES)
-                raise ConfigError(f"--resume continues a run with its saved settings; only {allowed} may be given "
-                                  f"with it, not {flags}")
+                raise SettingsError(f"--resume continues a run with its saved settings; only {allowed} may be "
+                                    f"given with it, not {flags}")
             if not (resume / CHECKPOINT_FILE).is_file():
-                raise ConfigError(f"--resume {resume}: no {CHECKPOINT_FILE} there to continue from")
+                raise SettingsError(f"--resume {resume}: no {CHECKPOINT_FILE} there to continue from")
             checkpoint = load_checkpoint(resume / CHECKPOINT_FILE)
             saved = convert_mapping(checkpoint.config, where=f"the checkpoint in {resume}")
-            cfg = resolve({**saved, **given}, {k: "command line" for k in given})
+            cfg = _checked_dashboard(resolve({**saved, **given}, {k: "command line" for k in given}))
             cfg.out = str(resume)
             run = TrainRun(cfg, console=console, err_console=err, resume=Resume(resume, checkpoint))
         else:
             from_preset = read_preset(preset) if preset is not None else {}
-            from_file = read_config_file(config) if config is not None else {}
+            from_file = read_settings_file(config) if config is not None else {}
             sources = {**{k: f"preset {preset}" for k in from_preset}, **{k: config.name for k in from_file},
                        **{k: "command line" for k in given}}
-            cfg = resolve(merge_preset(from_preset, {**from_file, **given}), sources)
+            cfg = _checked_dashboard(resolve(merge_preset(from_preset, {**from_file, **given}), sources))
             run = TrainRun(cfg, console=console, err_console=err, overwrite=overwrite)
         run.setup()
-    return run.run()
+    return run.run_and_save()
+
+
+def _checked_dashboard(cfg: TrainSettings) -> TrainSettings:
+    """``cfg`` with its --dashboard address checked (and normalized) as the reporter will use it."""
+    if cfg.dashboard is not None:
+        cfg.dashboard = check_dashboard_url(cfg.dashboard)
+    return cfg
 
 
 # --------------------------------------------------------------------------------- evaluate and friends
@@ -211,7 +239,7 @@ def _recorded_data(model: Path, network: Network, dataset: str | None, label_col
     config = _recorded_config(network)
     recorded = config["dataset"]
     if dataset is None and recorded is None:
-        raise ConfigError(f"{model} records no dataset; pass --dataset digits, mnist or a .csv/.npz file")
+        raise SettingsError(f"{model} records no dataset; pass --dataset digits, mnist or a .csv/.npz file")
     same = dataset is None or _same_dataset(dataset, recorded)
     name = dataset if dataset is not None else recorded
     seed = int(config.get("seed", 0)) if same else 0
@@ -236,7 +264,7 @@ def _evaluation_split(model: Path, network: Network, dataset: str | None, label_
         return (np.concatenate([p.X for p in pieces]), np.concatenate([p.y for p in pieces]), data.classes,
                 data.dataset.name, split)
     if parts[split] is None:
-        raise ConfigError(f"{data.dataset.name} has no {split} split; use --split test, train or all")
+        raise SettingsError(f"{data.dataset.name} has no {split} split; use --split test, train or all")
     return parts[split].X, parts[split].y, data.classes, data.dataset.name, split
 
 
@@ -318,7 +346,7 @@ def predict(model: Path, input: Path, label_column: str | None, key: str, proba:
         X = read_features(input, label_column=label_column, key=key)
         if X.shape[1] != network.input_dim:
             hint = "; pass --label-column NAME to ignore a label column" if X.shape[1] == network.input_dim + 1 else ""
-            raise ConfigError(f"{input.name} has {X.shape[1]} columns per row, the model expects "
+            raise SettingsError(f"{input.name} has {X.shape[1]} columns per row, the model expects "
                               f"{network.input_dim} features{hint}")
         outputs = network.predict_proba(X)
         buffer = io.StringIO()
@@ -373,12 +401,10 @@ def gradcheck(examples: int, epsilon: float, threshold: float, max_per_parameter
         cfg = resolve({k: v for k, v in values.items() if v is not None},
                       {k: "command line" for k in _GRADCHECK_OPTIONS})
         if "auto" in cfg.layers:
-            raise ConfigError(f"--layers for gradcheck must be numbers (there is no data set), e.g. 4,5,3; got "
-                              f"{values['layers']!r}")
+            raise SettingsError(f"--layers for gradcheck must be numbers (there is no data set), e.g. 4,5,3; got "
+                                f"{values['layers']!r}")
         sizes = [int(s) for s in cfg.layers]
-        network = build_network(sizes, activation=cfg.activation, output=cfg.output, cost=cfg.cost, init=cfg.init,
-                                l2=cfg.l2, l1=cfg.l1, dropout=cfg.dropout, batch_norm=cfg.batch_norm,
-                                dtype="float64", seed=cfg.seed)
+        network = network_from_settings(cfg, sizes, dtype="float64")
         rng = np.random.default_rng(cfg.seed)
         X = rng.normal(size=(examples, sizes[0]))
         y = rng.integers(0, 2 if sizes[-1] == 1 else sizes[-1], size=examples)
@@ -415,7 +441,7 @@ def diagnose(model: Path, dataset: str | None, label_column: str | None, bayes_e
     with user_errors():
         network = load_network(model)
         if not network.is_classifier:
-            raise ConfigError(f"diagnose compares classification errors; {model.name} has a "
+            raise SettingsError(f"diagnose compares classification errors; {model.name} has a "
                               f"{network.output_activation} output (not a classifier)")
         data = _recorded_data(model, network, dataset, label_column)
         model_classes = (network.metadata or {}).get("classes")

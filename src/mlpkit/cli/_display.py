@@ -19,9 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..callbacks import Callback
+from ..history import History
 from ..network import Network
 from ..optimizers import Optimizer
-from ..training import History
 
 
 def make_console(*, stderr: bool = False) -> Console:

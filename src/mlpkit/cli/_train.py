@@ -6,7 +6,12 @@ the data set and the test result), ``history.json``, ``config.yaml`` (the effect
 plots ``cost.png`` and ``accuracy.png``.
 
 Ctrl-C (KeyboardInterrupt) during training saves ``checkpoint.mlpkc`` from the last completed epoch and
-exits with status 130; ``mlpkit train --resume DIR`` continues the run exactly, as if never interrupted.
+exits with status 130; ``mlpkit train --resume DIR`` continues the run exactly, as if never interrupted. A
+run that diverges (:func:`mlpkit.training.fit`'s divergence guard) keeps the weights of its last good
+epoch, writes the run directory marked ``diverged``, says so in one line and exits with status 3.
+
+The run itself is built by :func:`mlpkit.settings.build_run`; this module adds the run directory, the
+checkpoints, the dashboard reporter and the live table.
 """
 
 from __future__ import annotations
@@ -22,15 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 
 from .. import __version__
-from ..checkpoint import Checkpoint, Checkpointer, ResumableEarlyStopping, continue_history, continue_schedule
+from ..checkpoint import Checkpoint, Checkpointer
 from ..serialization import save_network
-from ..training import History, fit
-from ._build import Data, build_augmenter, build_optimizer, build_schedule, load_data, network_from_config
-from ._config import ConfigError, TrainConfig, resolve_layers
+from ..settings import SettingsError, TrainingRun, TrainSettings, build_run
 from ._display import EpochTable
 
 MODEL_FILE = "model.mlpk"
@@ -38,6 +40,7 @@ HISTORY_FILE = "history.json"
 CONFIG_FILE = "config.yaml"
 CHECKPOINT_FILE = "checkpoint.mlpkc"
 INTERRUPTED = 130  # 128 + SIGINT, the shell's status for a command stopped by Ctrl-C
+DIVERGED = 3  # training stopped by the divergence guard (2 is a usage error)
 
 
 @dataclass
@@ -58,17 +61,17 @@ def default_out_dir(root: Path = Path("runs")) -> Path:
     return candidate
 
 
-def prepare_out_dir(cfg: TrainConfig, overwrite: bool) -> Path:
+def prepare_out_dir(cfg: TrainSettings, overwrite: bool) -> Path:
     """The run directory to use (created when training starts, so a bad option leaves nothing behind)."""
     out = Path(cfg.out).expanduser() if cfg.out else default_out_dir()
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out} is a file; give a directory")
+        raise SettingsError(f"--out {out} is a file; give a directory")
     if not overwrite:
         if (out / CHECKPOINT_FILE).exists() and not (out / MODEL_FILE).exists():
-            raise ConfigError(f"--out {out} holds an interrupted run: continue it with mlpkit train --resume {out}, "
+            raise SettingsError(f"--out {out} holds an interrupted run: continue it with mlpkit train --resume {out}, "
                               "or pass --overwrite, or choose another --out")
         if (out / MODEL_FILE).exists():
-            raise ConfigError(f"--out {out} already holds a run ({MODEL_FILE}); pass --overwrite or choose another "
+            raise SettingsError(f"--out {out} already holds a run ({MODEL_FILE}); pass --overwrite or choose another "
                               "--out")
     return out
 
@@ -97,7 +100,7 @@ def _write_yaml(path: Path, values: dict[str, Any]) -> None:
 class TrainRun:
     """One ``mlpkit train`` invocation (new or resumed)."""
 
-    def __init__(self, cfg: TrainConfig, *, console: Console, err_console: Console, resume: Resume | None = None,
+    def __init__(self, cfg: TrainSettings, *, console: Console, err_console: Console, resume: Resume | None = None,
                  overwrite: bool = False) -> None:
         self.cfg = cfg
         self.console = console
@@ -112,65 +115,14 @@ class TrainRun:
     # ------------------------------------------------------------------------------------ setup
     def setup(self) -> None:
         """Everything before training; every problem here is a user error (bad option, data, file)."""
-        cfg, resume = self.cfg, self.resume
-        self.out = resume.directory if resume else prepare_out_dir(cfg, self.overwrite)
-        self.data: Data = load_data(cfg.dataset, label_column=cfg.label_column, seed=cfg.seed, dtype=cfg.dtype)
-        dataset = self.data.dataset
-        if dataset.train.X.ndim != 2:
-            raise ConfigError(f"{dataset.name}: the training inputs must be one row per example")
-        sizes = resolve_layers(cfg.layers, dataset.n_features, dataset.n_classes)
-        cfg.layers = list(sizes)
-        self.augment = build_augmenter(cfg.augment, dataset.image_shape, dataset.name)
-        start = resume.checkpoint.epoch if resume else 0
-        if resume:
-            ckpt = resume.checkpoint
-            self.network = ckpt.restore_network()
-            if self.network.sizes[0] != sizes[0] or self.network.output_dim != sizes[-1]:
-                raise ConfigError(f"the checkpoint's network {self.network.sizes} does not fit the data set "
-                                  f"{dataset.name} ({sizes[0]} features, {sizes[-1]} outputs)")
-            n_train = ckpt.history.params.get("n_train")
-            if n_train is not None and n_train != len(dataset.train.y):
-                raise ConfigError(f"{dataset.name} now has {len(dataset.train.y)} training examples, the interrupted "
-                                  f"run had {n_train}: the data changed, so the run cannot continue exactly")
-        else:
-            self.network = network_from_config(cfg, sizes)
-        cfg.cost = self.network.loss.name  # the effective cost, also when it was chosen from the output
-        if cfg.monitor and cfg.monitor.endswith("accuracy") and not self.network.is_classifier:
-            raise ConfigError(f"--monitor {cfg.monitor}: a network with a {self.network.output_activation} output "
-                              "reports no accuracy; monitor val_loss or loss")
-        if self.network.is_classifier is False and cfg.schedule == "halve-on-plateau" and not cfg.monitor:
-            raise ConfigError("--schedule halve-on-plateau watches val_accuracy, which a network with a "
-                              f"{self.network.output_activation} output does not report; pass --monitor val_loss")
-
-        self.optimizer = build_optimizer(cfg)
-        self.schedule = build_schedule(cfg)
-        if self.schedule is not None:
-            self.schedule.start(self.optimizer.learning_rate)
-        self.early_stopping = None
-        self.rng = np.random.default_rng(cfg.seed)
-        self.previous_history: History | None = None
-        if resume:
-            ckpt = resume.checkpoint
-            if ckpt.optimizer_state is not None:
-                self.optimizer.load_state_dict(ckpt.optimizer_state)
-            if ckpt.optimizer_config is not None:
-                self.optimizer.learning_rate = float(ckpt.optimizer_config["learning_rate"])
-            ckpt.restore_schedule(self.schedule)
-            self.rng = ckpt.restore_rng() or self.rng
-            self.previous_history = ckpt.history
-        if cfg.early_stopping:
-            self.early_stopping = ResumableEarlyStopping(
-                monitor=cfg.monitor or "val_loss", patience=cfg.early_stopping, epoch_offset=start,
-                state=resume.checkpoint.early_stopping_state if resume else None)
-        self.start_epoch = start
-        self.remaining = cfg.epochs - start
-        if self.remaining <= 0:
-            raise ConfigError(f"the run in {self.out} already completed {start} of {cfg.epochs} epochs; pass "
-                              f"--epochs N with N > {start} to train longer")
+        self.out = self.resume.directory if self.resume else prepare_out_dir(self.cfg, self.overwrite)
+        self.run: TrainingRun = build_run(self.cfg, checkpoint=self.resume.checkpoint if self.resume else None)
+        self.cfg = self.run.settings
 
     # ------------------------------------------------------------------------------------ training
-    def run(self) -> int:
-        """Train, then write the run directory; returns the exit status (130 when interrupted)."""
+    def run_and_save(self) -> int:
+        """Train, then write the run directory; returns the exit status (130 when interrupted, 3 when the run
+        diverged)."""
         try:
             return self._train_and_save()
         except KeyboardInterrupt:
@@ -180,82 +132,75 @@ class TrainRun:
                 self.display.stop()
 
     def _describe(self) -> None:
-        cfg, data = self.cfg, self.data.dataset
+        cfg, run, data = self.cfg, self.run, self.run.data.dataset
         validation = data.validation
         self.console.print(f"dataset {data.name}: {len(data.train.y)} training, "
                            f"{len(validation.y) if validation else 0} validation, {len(data.test.y)} test examples")
-        self.console.print(self.network.summary())
+        self.console.print(run.network.summary())
         schedule = ""
-        if self.schedule is not None:
-            details = {k: v for k, v in self.schedule.get_config().items()
+        if run.schedule is not None:
+            details = {k: v for k, v in run.schedule.get_config().items()
                        if k not in ("name", "initial_learning_rate", "min_delta", "mode") and v is not None}
             text = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in details.items())
             schedule = f", schedule {cfg.schedule} ({text})"
         extras = []
         if cfg.early_stopping:
-            extras.append(f"early stopping after {cfg.early_stopping} epochs ({cfg.monitor or 'val_loss'})")
-        if self.augment is not None:
+            extras.append(f"early stopping after {cfg.early_stopping} epochs ({run.early_stopping.tracker.monitor})")
+        if run.augment is not None:
             extras.append(f"augmentation {'+'.join(cfg.augment)}")
-        self.console.print(f"optimizer {self.optimizer!r}{schedule}; {cfg.epochs} epochs of batches of "
+        self.console.print(f"optimizer {run.optimizer!r}{schedule}; {cfg.epochs} epochs of batches of "
                            f"{cfg.batch_size}, seed {cfg.seed}" + "".join(f"; {e}" for e in extras))
         if self.resume:
-            self.console.print(f"resuming {self.out} after epoch {self.start_epoch}")
+            self.console.print(f"resuming {self.out} after epoch {run.start_epoch}")
         self.console.print(f"run directory {self.out}")
 
     def _train_and_save(self) -> int:
-        cfg, data = self.cfg, self.data.dataset
+        cfg, run, data = self.cfg, self.run, self.run.data.dataset
         self.out.mkdir(parents=True, exist_ok=True)
         if not cfg.quiet:
             self._describe()
-        validation = data.validation or None
         effective = cfg.effective()
-        callbacks = [] if self.early_stopping is None else [self.early_stopping]
-        # after early stopping, whose state of the epoch it records
+        # after early stopping (which build_run puts first), whose state of the epoch it records
         self.checkpointer = Checkpointer(
-            self.optimizer, schedule=self.schedule, early_stopping=self.early_stopping, epoch_offset=self.start_epoch,
-            previous_history=self.previous_history, config=effective, path=self.out / CHECKPOINT_FILE,
+            run.optimizer, schedule=run.schedule, early_stopping=run.early_stopping, epoch_offset=run.start_epoch,
+            previous_history=run.previous_history, config=effective, path=self.out / CHECKPOINT_FILE,
             every=cfg.checkpoint_every)
-        callbacks.append(self.checkpointer)
+        callbacks: list = [self.checkpointer]
         if cfg.dashboard:
             from ..web.reporter import DashboardReporter
 
             callbacks.append(DashboardReporter(
-                cfg.dashboard, name=f"mlpkit train {data.name} {self.network.sizes}", epochs=cfg.epochs,
-                settings=effective, validation=None if validation is None else (validation.X, validation.y),
-                image_shape=data.image_shape, epoch_offset=self.start_epoch, stream=self.err.file))
+                cfg.dashboard, name=f"mlpkit train {data.name} {run.network.sizes}", epochs=cfg.epochs,
+                settings=effective, validation=run.validation, image_shape=data.image_shape,
+                epoch_offset=run.start_epoch, stream=self.err.file))
         if not cfg.quiet:  # last: a printed row means that epoch is in the checkpoint
-            self.display = EpochTable(self.console, total_epochs=cfg.epochs, epoch_offset=self.start_epoch,
+            self.display = EpochTable(self.console, total_epochs=cfg.epochs, epoch_offset=run.start_epoch,
                                       n_batches=math.ceil(len(data.train.y) / cfg.batch_size),
-                                      optimizer=self.optimizer, show_lr=self.schedule is not None)
+                                      optimizer=run.optimizer, show_lr=run.schedule is not None)
             callbacks.append(self.display)
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
-            history = fit(self.network, data.train.X, data.train.y, epochs=self.remaining, batch_size=cfg.batch_size,
-                          optimizer=self.optimizer,
-                          validation_data=None if validation is None else (validation.X, validation.y),
-                          callbacks=callbacks, seed=self.rng, verbose=0,
-                          schedule=continue_schedule(self.schedule, self.start_epoch, self.previous_history),
-                          augment=self.augment)
+            history = run.fit(callbacks)
         if self.display is not None:
             self.display.stop()
         for warning in caught:
-            self.err.print(f"mlpkit: warning: {' '.join(str(warning.message).split())}")
+            if str(warning.message) != history.message:  # the divergence is reported below, once
+                self.err.print(f"mlpkit: warning: {' '.join(str(warning.message).split())}")
 
-        merged = continue_history(self.previous_history, history, self.start_epoch)
-        merged.params.update(seed=cfg.seed, epochs=cfg.epochs)
-        result = self.network.evaluate(data.test.X, data.test.y)
+        merged = run.whole_history(history)
+        result = run.network.evaluate(data.test.X, data.test.y)
         metadata = {
             "dataset": data.name,
             "config": effective,
-            "classes": list(self.data.classes) if self.data.classes is not None else None,
+            "classes": list(run.data.classes) if run.data.classes is not None else None,
             "test_loss": result["loss"],
             "test_accuracy": result.get("accuracy"),
-            "epochs_trained": self.start_epoch + len(history),
+            "epochs_trained": run.start_epoch + len(history),
             "stop_reason": merged.stop_reason,
             "created_by": f"mlpkit {__version__} train",
         }
-        save_network(self.network, self.out / MODEL_FILE, metadata=metadata)
+        save_network(run.network, self.out / MODEL_FILE, metadata=metadata)
         merged.to_json(self.out / HISTORY_FILE)
         _write_yaml(self.out / CONFIG_FILE, effective)
         with _sigint_deferred():
@@ -282,6 +227,9 @@ class TrainRun:
             self.console.print(f"{summary}  saved to {self.out}")
         else:
             self.console.print(f"saved to {self.out}: {', '.join(written)}")
+        if merged.diverged:
+            self.err.print(f"mlpkit: error: {history.message}", soft_wrap=True)
+            return DIVERGED
         return 0
 
     def interrupted(self) -> int:

@@ -30,13 +30,13 @@ from typing import Any
 
 from rich.console import Console
 
+from ..settings import SettingsError, parse_document
 from ..tuning.backends import BACKENDS
 from ..tuning.recipe import DEFAULT_ETAS, DEFAULT_LMBDAS, RecipeResult, nielsen_recipe
 from ..tuning.report import plot_curves, plot_scores, results_table, write_csv
 from ..tuning.search import STRATEGIES, SearchResult, metric_mode, search
 from ..tuning.space import SearchSpace
 from ..tuning.store import ResultsStore, Trial
-from ._config import ConfigError, parse_document
 
 TABLES = ("train", "space", "search")
 CLI_STRATEGIES = (*STRATEGIES, "nielsen")
@@ -74,14 +74,14 @@ def read_document(path: Path) -> dict[str, Any]:
     """The top-level mapping of a TOML, YAML or JSON file."""
     raw = parse_document(path, "CONFIG file")
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path.name} must hold the tables [train], [space] and [search], got a "
+        raise SettingsError(f"{path.name} must hold the tables [train], [space] and [search], got a "
                           f"{type(raw).__name__}")
     unknown = sorted(str(k) for k in raw if k not in TABLES)
     if unknown:
-        raise ConfigError(f"{path.name}: unknown table {unknown[0]!r}; allowed: {', '.join(TABLES)}")
+        raise SettingsError(f"{path.name}: unknown table {unknown[0]!r}; allowed: {', '.join(TABLES)}")
     for table in TABLES:
         if raw.get(table) is not None and not isinstance(raw[table], dict):
-            raise ConfigError(f"{path.name}: [{table}] must be a table of key = value settings")
+            raise SettingsError(f"{path.name}: [{table}] must be a table of key = value settings")
     return raw
 
 
@@ -91,24 +91,24 @@ def _convert(key: str, kind: str, value: Any, where: str) -> Any:
     if kind == "int":
         if isinstance(value, numbers.Integral) and not isinstance(value, bool):
             return int(value)
-        raise ConfigError(f"{key!r} in {where} must be an integer, got {value!r}")
+        raise SettingsError(f"{key!r} in {where} must be an integer, got {value!r}")
     if kind == "float":
         if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)
-        raise ConfigError(f"{key!r} in {where} must be a number, got {value!r}")
+        raise SettingsError(f"{key!r} in {where} must be a number, got {value!r}")
     if kind == "bool":
         if isinstance(value, bool):
             return value
-        raise ConfigError(f"{key!r} in {where} must be true or false, got {value!r}")
+        raise SettingsError(f"{key!r} in {where} must be true or false, got {value!r}")
     if kind == "list":
         if isinstance(value, (list, tuple)) and all(isinstance(v, numbers.Real) and not isinstance(v, bool)
                                                     for v in value):
             return [float(v) for v in value]
-        raise ConfigError(f"{key!r} in {where} must be a list of numbers, got {value!r}")
+        raise SettingsError(f"{key!r} in {where} must be a list of numbers, got {value!r}")
     if kind == "str":
         if isinstance(value, str) and value.strip():
             return value.strip()
-        raise ConfigError(f"{key!r} in {where} must be a non-empty string, got {value!r}")
+        raise SettingsError(f"{key!r} in {where} must be a non-empty string, got {value!r}")
     return value
 
 
@@ -117,22 +117,22 @@ def search_settings(raw: dict[str, Any], where: str, overrides: dict[str, Any]) 
     table = {str(k).replace("-", "_"): v for k, v in (raw or {}).items()}
     unknown = sorted(k for k in table if k not in SEARCH_KEYS)
     if unknown:
-        raise ConfigError(f"{where}: unknown [search] key {unknown[0]!r}; allowed: {', '.join(SEARCH_KEYS)}")
+        raise SettingsError(f"{where}: unknown [search] key {unknown[0]!r}; allowed: {', '.join(SEARCH_KEYS)}")
     settings = {k: _convert(k, kind, table.get(k, default), f"[search] of {where}")
                 for k, (kind, default) in SEARCH_KEYS.items()}
     settings.update({k: v for k, v in overrides.items() if v is not None})
     if settings["strategy"] not in CLI_STRATEGIES:
-        raise ConfigError(f"strategy must be one of {', '.join(CLI_STRATEGIES)}, got {settings['strategy']!r}")
+        raise SettingsError(f"strategy must be one of {', '.join(CLI_STRATEGIES)}, got {settings['strategy']!r}")
     if settings["backend"] not in BACKENDS:
-        raise ConfigError(f"--backend must be one of {', '.join(BACKENDS)}, got {settings['backend']!r}")
+        raise SettingsError(f"--backend must be one of {', '.join(BACKENDS)}, got {settings['backend']!r}")
     if settings["address"] is not None and settings["backend"] != "ray":
-        raise ConfigError(f"--address applies to --backend ray, not {settings['backend']}")
+        raise SettingsError(f"--address applies to --backend ray, not {settings['backend']}")
     if settings["workers"] < 0:
-        raise ConfigError(f"--workers must be a positive integer (0: all cores), got {settings['workers']}")
+        raise SettingsError(f"--workers must be a positive integer (0: all cores), got {settings['workers']}")
     if settings["strategy"] != "nielsen":
         given = [k for k in NIELSEN_ONLY if k in table]
         if given:
-            raise ConfigError(f"{where}: [search] {given[0]!r} applies to strategy nielsen, not "
+            raise SettingsError(f"{where}: [search] {given[0]!r} applies to strategy nielsen, not "
                               f"{settings['strategy']}")
     return settings
 
@@ -164,20 +164,21 @@ class TuneRun:
         s = self.settings
         self.nielsen = s["strategy"] == "nielsen"
         if self.nielsen and raw.get("space"):
-            raise ConfigError(f"{config.name}: strategy nielsen chooses eta and lmbda itself; remove the [space] table")
+            raise SettingsError(f"{config.name}: strategy nielsen chooses eta and lmbda itself; remove the [space] "
+                                "table")
         if not self.nielsen:
             if not raw.get("space"):
-                raise ConfigError(f"{config.name} needs a [space] table, e.g. eta = {{dist = \"log-uniform\", "
+                raise SettingsError(f"{config.name} needs a [space] table, e.g. eta = {{dist = \"log-uniform\", "
                                   "low = 0.01, high = 10}")
             self.space = SearchSpace(raw["space"])
         if resume and overwrite:
-            raise ConfigError("--resume continues the stored search and --overwrite discards it: choose one")
+            raise SettingsError("--resume continues the stored search and --overwrite discards it: choose one")
         self.storage = Path(s["storage"] or f"{config.stem}.sqlite").expanduser()
         self.out = Path(s["out"]).expanduser() if s["out"] else self.storage.with_name(f"{self.storage.stem}_results")
         if self.out.exists() and not self.out.is_dir():
-            raise ConfigError(f"the results directory {self.out} is a file; set out in [search] or --out")
+            raise SettingsError(f"the results directory {self.out} is a file; set out in [search] or --out")
         if resume and not self.storage.is_file():
-            raise ConfigError(f"--resume: {self.storage} does not exist, there is no search to continue")
+            raise SettingsError(f"--resume: {self.storage} does not exist, there is no search to continue")
         if overwrite and self.storage.is_file():
             with ResultsStore(self.storage) as store:
                 store.clear()

@@ -2,7 +2,7 @@
 
 Each preset is a TOML file in this folder, keyed by the option names of ``mlpkit train`` (the format of
 ``--config``). A ``--config`` file overrides a preset and command-line flags override both; see
-:func:`mlpkit.cli._config.merge_preset` for what happens to a preset's optimizer or schedule parameters
+:func:`mlpkit.settings.merge_preset` for what happens to a preset's optimizer or schedule parameters
 when the optimizer or schedule is overridden. The measured results of each preset are in
 ``experiments/results/mnist_best.md`` of the source repository.
 

@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from .trial import limit_blas_threads
+from .trial import pin_blas_threads
 
 __all__ = ["BACKENDS", "Backend", "ProcessBackend", "RayBackend", "SerialBackend", "make_backend"]
 
@@ -99,7 +99,7 @@ class ProcessBackend(Backend):
         pending: dict[Future, Task] = {}
         task_iter = iter(tasks)
         with _single_threaded_children():
-            pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=limit_blas_threads)
+            pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=pin_blas_threads)
         def submit(task: Task) -> Future:
             with _single_threaded_children():  # workers start on demand, at submission
                 return pool.submit(function, task)
@@ -125,7 +125,7 @@ class ProcessBackend(Backend):
                     pending.clear()
                     pool.shutdown(wait=False, cancel_futures=True)
                     with _single_threaded_children():
-                        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=limit_blas_threads)
+                        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=pin_blas_threads)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -178,7 +178,7 @@ class RayBackend(Backend):
 
 
 def _ray_entry(function: Callable[[Task], dict], task: Task) -> dict:
-    limit_blas_threads(1)
+    pin_blas_threads(1)
     return function(task)
 
 

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from ..callbacks import Callback
 
 if TYPE_CHECKING:
+    from ..history import History
     from ..network import Network
-    from ..training import History
 
 __all__ = ["MedianRule", "Pruner", "PruningCallback", "SuccessiveHalving", "pruner_from_config"]
 

@@ -22,7 +22,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from ..cli._config import ConfigError
+from ..settings import SettingsError
 from .backends import Backend, make_backend
 from .search import Searcher, check_options, metric_mode, open_store, rank
 from .store import ResultsStore, Trial
@@ -76,7 +76,7 @@ def nielsen_recipe(options: Mapping[str, Any] | None = None, *, etas: Sequence[f
     fixed = check_options(options)
     clash = [k for k in _RESERVED if k in fixed]
     if clash:
-        raise ConfigError(f"the recipe chooses {', '.join(clash)} itself; remove them from the fixed options")
+        raise SettingsError(f"the recipe chooses {', '.join(clash)} itself; remove them from the fixed options")
     for name, value in (("probe_epochs", probe_epochs), ("lmbda_epochs", lmbda_epochs), ("max_epochs", max_epochs),
                         ("patience", patience)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

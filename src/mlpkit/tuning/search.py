@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from ..cli._config import ConfigError, convert_mapping
+from ..settings import SettingsError, convert_mapping, option_name
 from .backends import Backend, make_backend
 from .pruning import Pruner, pruner_from_config
 from .space import SearchSpace
 from .store import ResultsStore, Trial
-from .trial import FIXED_ONLY, option_name, run_trial, trial_id
+from .trial import FIXED_ONLY, run_trial, trial_id
 
 __all__ = ["STRATEGIES", "SearchResult", "Searcher", "rank", "search"]
 
@@ -143,14 +143,14 @@ def check_options(options: Mapping[str, Any] | None, space: SearchSpace | None =
     options = convert_mapping(dict(options or {}), where="the fixed training options")
     for name in ("out", "plots", "quiet", "checkpoint_every"):
         if name in options:
-            raise ConfigError(f"training option {name!r} does not apply to a search (each trial writes nothing)")
+            raise SettingsError(f"training option {name!r} does not apply to a search (each trial writes nothing)")
     for key in space or ():
-        name = option_name(key)
+        name = option_name(key, "the search space")
         if name in FIXED_ONLY:
-            raise ConfigError(f"{key!r} cannot be searched: it describes the search's data or seed, not the "
+            raise SettingsError(f"{key!r} cannot be searched: it describes the search's data or seed, not the "
                               f"model; searchable options are the other mlpkit train options")
         if name in options:
-            raise ConfigError(f"{key!r} is both a fixed training option and a searched parameter; keep one")
+            raise SettingsError(f"{key!r} is both a fixed training option and a searched parameter; keep one")
     return options
 
 
@@ -248,9 +248,9 @@ def open_store(store: ResultsStore, settings: dict[str, Any], resume: bool) -> N
         return
     where = store.path or "the storage"
     if not resume:
-        raise ConfigError(f"{where} already holds {len(store.trials())} trials of a search; resume it (--resume, "
+        raise SettingsError(f"{where} already holds {len(store.trials())} trials of a search; resume it (--resume, "
                           "resume=True), or choose another storage file, or delete it")
     if saved != settings:
         differ = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
-        raise ConfigError(f"{where} holds a search with other settings ({', '.join(differ)} differ); resume it with "
+        raise SettingsError(f"{where} holds a search with other settings ({', '.join(differ)} differ); resume it with "
                           "the same settings or choose another storage file")

@@ -2,8 +2,9 @@
 
 :func:`run_trial` is what every backend runs, in this process, in a pool worker or on a Ray node. It takes
 and returns plain dictionaries (picklable, JSON-ready) and never raises for a bad trial: an exception or a
-diverging run (``fit`` stops it with a RuntimeWarning and ``stop_reason == "diverged"``) comes back as
-``status = "failed"`` with the error, so one bad point does not end the search.
+diverging run (``fit``'s divergence guard stops it with ``stop_reason == "diverged"`` and says why in
+``history.message``) comes back as ``status = "failed"`` with the error, so one bad point does not end the
+search. The run itself is built by :func:`mlpkit.settings.build_run`, as ``mlpkit train`` builds it.
 """
 
 from __future__ import annotations
@@ -17,13 +18,10 @@ import time
 import warnings
 from typing import Any
 
-from ..callbacks import EarlyStopping
-from ..cli._build import Data, build_augmenter, build_optimizer, build_schedule, load_data, network_from_config
-from ..cli._config import ALIASES, OPTION_BY_NAME, ConfigError, convert_mapping, resolve, resolve_layers
-from ..training import fit
+from ..settings import Data, SettingsError, TrainSettings, build_run, convert_mapping, load_data, resolve
 from .pruning import PruningCallback, pruner_from_config
 
-__all__ = ["FIXED_ONLY", "limit_blas_threads", "run_trial", "trial_id", "worker_info"]
+__all__ = ["FIXED_ONLY", "pin_blas_threads", "run_trial", "trial_id", "worker_info"]
 
 #: options that describe the search itself, never a searched hyper-parameter
 FIXED_ONLY = ("dataset", "label_column", "seed", "out", "plots", "checkpoint_every", "quiet")
@@ -37,18 +35,9 @@ def trial_id(params: dict[str, Any], seed: int) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def option_name(key: str) -> str:
-    """A ``mlpkit train`` option's name for a key written as the option, a flag alias (eta, lmbda, beta) or
-    with dashes; ValueError naming the allowed keys otherwise."""
-    name = str(key).strip().replace("-", "_")
-    name = ALIASES.get(name, name)
-    if name not in OPTION_BY_NAME:
-        raise ConfigError(f"unknown training option {key!r}; allowed: {', '.join(OPTION_BY_NAME)}")
-    return name
-
-
-def limit_blas_threads(threads: int = 1) -> None:
-    """Limit the BLAS (and OpenMP) thread pools of this process: one trial per core, no oversubscription.
+def pin_blas_threads(threads: int = 1) -> None:
+    """Give this worker process ``threads`` BLAS (and OpenMP) threads for good: one trial per core, no
+    oversubscription (the initializer of pool workers).
 
     The environment variables reach libraries loaded afterwards; threadpoolctl resizes the pools of those
     already loaded, such as NumPy's OpenBLAS. (``fit``'s own thread policy never raises the count again.)
@@ -68,7 +57,7 @@ def worker_info() -> dict[str, Any]:
     return {"pid": os.getpid(), "host": socket.gethostname(), "blas_threads": threads}
 
 
-def _data(cfg: Any) -> Data:
+def _data(cfg: TrainSettings) -> Data:
     key = (cfg.dataset, cfg.label_column, cfg.seed, cfg.dtype)
     if key not in _DATA_CACHE:  # a worker runs many trials on the same data: load it once
         _DATA_CACHE[key] = load_data(cfg.dataset, label_column=cfg.label_column, seed=cfg.seed, dtype=cfg.dtype)
@@ -97,7 +86,7 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
     """
     start = time.perf_counter()
     if task.get("blas_threads"):
-        limit_blas_threads(int(task["blas_threads"]))
+        pin_blas_threads(int(task["blas_threads"]))
     info = worker_info()
     result: dict[str, Any] = {"id": task["id"], "params": task["params"], "seed": task["seed"], "status": "failed",
                               "score": None, "epochs": 0, "history": {}, "stop_reason": None, "error": None,
@@ -114,40 +103,27 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
 def _train(task: dict[str, Any], result: dict[str, Any]) -> None:
     values = {**task["options"], **convert_mapping(task["params"], where="the trial's parameters")}
     values.update(seed=task["seed"], quiet=True, plots=False)
-    cfg = resolve(values, {k: "the trial's settings" for k in values})
-    data = _data(cfg)
-    dataset = data.dataset
-    sizes = resolve_layers(cfg.layers, dataset.n_features, dataset.n_classes)
-    network = network_from_config(cfg, sizes)
-    optimizer = build_optimizer(cfg)
-    schedule = build_schedule(cfg)
-    augment = build_augmenter(cfg.augment, dataset.image_shape, dataset.name)
-    validation = None if dataset.validation is None else (dataset.validation.X, dataset.validation.y)
+    sources = {k: "the trial's settings" for k in values}
+    cfg = resolve(values, sources)
+    run = build_run(cfg, data=_data(cfg), sources=sources)
     if task.get("initial_loss"):
-        result["initial_loss"] = network.evaluate(dataset.train.X, dataset.train.y)["loss"]
-
-    callbacks: list[Any] = []
-    if cfg.early_stopping:
-        callbacks.append(EarlyStopping(cfg.monitor or "val_loss", patience=cfg.early_stopping))
+        train = run.data.dataset.train
+        result["initial_loss"] = run.network.evaluate(train.X, train.y)["loss"]
     pruner = pruner_from_config(task.get("pruner"))
     pruning = None
     if pruner is not None:
         pruning = PruningCallback(pruner, task["metric"], task["mode"], task.get("reference", ()))
-        callbacks.append(pruning)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RuntimeWarning)
-        history = fit(network, dataset.train.X, dataset.train.y, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                      optimizer=optimizer, validation_data=validation, callbacks=callbacks, seed=cfg.seed,
-                      verbose=0, schedule=schedule, augment=augment)
+    with warnings.catch_warnings():  # a divergence is this trial's result (history.message), not a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        history = run.fit([] if pruning is None else [pruning])
     result["epochs"] = len(history)
     result["history"] = {k: list(v) for k, v in history.history.items()}
     result["stop_reason"] = history.stop_reason
-    if history.stop_reason == "diverged":
-        messages = [" ".join(str(w.message).split()) for w in caught if issubclass(w.category, RuntimeWarning)]
-        result["error"] = next((m for m in messages if "diverged" in m), "training diverged")
+    if history.diverged:
+        result["error"] = history.message
         return
     if task["metric"] not in history:
-        raise ConfigError(f"the trials do not log {task['metric']!r} (they log {', '.join(sorted(history.history))}); "
-                          "choose another metric")
+        raise SettingsError(f"the trials do not log {task['metric']!r} (they log "
+                            f"{', '.join(sorted(history.history))}); choose another metric")
     result["score"] = _score(history[task["metric"]], task["mode"])
     result["status"] = "pruned" if pruning is not None and pruning.pruned else "completed"

@@ -27,8 +27,8 @@ from ..callbacks import Callback
 from .epochs import EpochSummary
 
 if TYPE_CHECKING:
+    from ..history import History
     from ..network import Network
-    from ..training import History
 
 TIMEOUT_S = 2.0
 
@@ -130,7 +130,8 @@ class DashboardReporter(Callback):
         if reason == "completed" and len(history) < history.params.get("epochs", 0):
             reason = "interrupted"  # fit ended by an exception (Ctrl-C): its finally block calls us
         status = {"completed": "completed", "diverged": "diverged"}.get(reason, "stopped")
+        message = history.message if history.diverged else reason
         try:
-            self._post(f"/api/runs/{self.run_id}/events", {"type": "end", "status": status, "message": reason})
+            self._post(f"/api/runs/{self.run_id}/events", {"type": "end", "status": status, "message": message})
         except Exception as exc:
             self._give_up(exc)

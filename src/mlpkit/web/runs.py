@@ -5,11 +5,12 @@ A run's events are ``{"type": "start", ...}``, one ``{"type": "epoch", ...}`` pe
 :mod:`mlpkit.web.epochs`) and ``{"type": "end", "status": ..., "message": ...}``. The page reads them as
 server-sent events, from the first, so a page opened late (or reconnected) sees the whole run.
 
-A run started here trains with mlpkit's :func:`~mlpkit.training.fit` in a daemon thread; the server stays
-responsive because NumPy releases the GIL in its matrix products. Any exception in the thread ends that run
-with status ``failed`` and the error as its message, and nothing else. Stopping is cooperative: the run's
-callback sets ``network.stop_training`` at the end of the current epoch. A finished run's network becomes a
-model of the draw-a-digit page.
+A run started here is built by :func:`mlpkit.settings.build_run` (as ``mlpkit train`` builds it) and trains
+in a daemon thread; the server stays responsive because NumPy releases the GIL in its matrix products. Any
+exception in the thread ends that run with status ``failed`` and the error as its message, and nothing else;
+a run stopped by the divergence guard ends ``diverged`` with the guard's one-line message. Stopping is
+cooperative: the run's callback sets ``network.stop_training`` at the end of the current epoch. A finished
+run's network becomes a model of the draw-a-digit page.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ import math
 import secrets
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..callbacks import Callback
-from ..cli._build import Data, build_optimizer, load_data, network_from_config
-from ..cli._config import ConfigError, TrainConfig, convert_mapping, resolve, resolve_layers
+from ..history import History
 from ..network import Network
-from ..training import fit
+from ..settings import Data, SettingsError, TrainSettings, build_run, convert_mapping, load_data, resolve
 from .epochs import MAX_IMAGES, EpochSummary, finite_logs
 from .models import ModelRegistry
 
@@ -42,20 +43,22 @@ MAX_ACTIVE = 2
 #: runs remembered; the oldest finished ones are forgotten first
 MAX_RUNS = 50
 FINISHED = ("completed", "stopped", "diverged", "failed")
+#: where a run's settings came from, for the messages that name them
+REQUEST = {name: "the request" for name in RUN_FIELDS}
 
 
-def run_config(body: dict[str, Any]) -> TrainConfig:
-    """Check a run request with ``mlpkit train``'s own rules; ConfigError (a ValueError) says what is wrong."""
+def run_config(body: dict[str, Any]) -> TrainSettings:
+    """Check a run request with ``mlpkit train``'s own rules; SettingsError (a ValueError) says what is wrong."""
     unknown = sorted(set(body) - set(RUN_FIELDS))
     if unknown:
-        raise ConfigError(f"unknown setting {unknown[0]!r}; allowed: {', '.join(RUN_FIELDS)}")
+        raise SettingsError(f"unknown setting {unknown[0]!r}; allowed: {', '.join(RUN_FIELDS)}")
     dataset = body.get("dataset", "digits")
     if dataset not in DATASETS:
-        raise ConfigError(f"dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
+        raise SettingsError(f"dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
     values = convert_mapping(body, where="the request")
-    cfg = resolve(values, {k: "the request" for k in values})
+    cfg = resolve(values, REQUEST)
     if cfg.epochs > MAX_EPOCHS:
-        raise ConfigError(f"'epochs' in the request must be at most {MAX_EPOCHS}, got {cfg.epochs}")
+        raise SettingsError(f"'epochs' in the request must be at most {MAX_EPOCHS}, got {cfg.epochs}")
     return cfg
 
 
@@ -174,7 +177,7 @@ class RunManager:
                 self._data[key] = load_data(dataset, seed=seed, dtype=dtype)
             return self._data[key]
 
-    def start(self, cfg: TrainConfig) -> Run:
+    def start(self, cfg: TrainSettings) -> Run:
         """Register a run of ``cfg`` and start its thread (RuntimeError when too many are training)."""
         settings = {k: v for k, v in cfg.effective().items() if v is not None and v is not False}
         name = f"{cfg.dataset} [{','.join(map(str, cfg.layers))}] {cfg.optimizer} lr {cfg.lr:g}"
@@ -182,30 +185,33 @@ class RunManager:
         threading.Thread(target=self._train, args=(run, cfg), name=f"mlpkit-run-{run.id}", daemon=True).start()
         return run
 
-    def _train(self, run: Run, cfg: TrainConfig) -> None:
+    def _train(self, run: Run, cfg: TrainSettings) -> None:
         try:
-            data = self.load_data(cfg.dataset, cfg.seed, cfg.dtype)
-            dataset = data.dataset
-            sizes = resolve_layers(cfg.layers, dataset.n_features, dataset.n_classes, label="'layers'")
-            network = network_from_config(cfg, sizes)
-            validation = dataset.validation or dataset.test
+            training = build_run(cfg, data=self.load_data(cfg.dataset, cfg.seed, cfg.dtype), sources=REQUEST)
+            dataset = training.data.dataset
+            validation = dataset.validation
             summary = EpochSummary(validation.X, validation.y, dataset.image_shape, seed=cfg.seed)
-            run.add({"type": "start", "epochs": cfg.epochs, "dataset": dataset.name, "sizes": sizes,
-                     "n_train": len(dataset.train.y), "n_validation": len(validation.y)})
-            history = fit(network, dataset.train.X, dataset.train.y, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                          optimizer=build_optimizer(cfg), validation_data=(validation.X, validation.y),
-                          callbacks=[_Stream(run, summary)], seed=cfg.seed, verbose=0)
-            self._finish(run, network, history.stop_reason, dataset.test.X, dataset.test.y, dataset.name)
+            run.add({"type": "start", "epochs": cfg.epochs, "dataset": dataset.name,
+                     "sizes": training.settings.layers, "n_train": len(dataset.train.y),
+                     "n_validation": len(validation.y)})
+            with warnings.catch_warnings():  # a divergence is the run's status and message, not a warning
+                warnings.simplefilter("ignore", RuntimeWarning)
+                history = training.fit([_Stream(run, summary)])
+            self._finish(run, training.network, history, dataset.test.X, dataset.test.y, dataset.name)
         except Exception as exc:  # a failing run must never take the server down: report it as the run's end
             run.finish("failed", f"{type(exc).__name__}: {' '.join(str(exc).split())}")
 
-    def _finish(self, run: Run, network: Network, reason: str, X_test: Any, y_test: Any, dataset: str) -> None:
+    def _finish(self, run: Run, network: Network, history: History, X_test: Any, y_test: Any, dataset: str) -> None:
         test = finite_logs(network.evaluate(X_test, y_test))
         network.metadata = {"dataset": dataset, "test_accuracy": test.get("accuracy"), "created_by": "mlpkit serve"}
         model = self.models.add_network(f"run {run.id} ({run.name})", network)
-        status = "stopped" if run.stop_requested.is_set() and reason != "completed" else (
-            "diverged" if reason == "diverged" else "completed")
-        run.finish(status, reason, test_loss=test.get("loss"), test_accuracy=test.get("accuracy"), model_id=model.id)
+        reason = history.stop_reason
+        if history.diverged:
+            status, message = "diverged", history.message
+        else:
+            status = "stopped" if run.stop_requested.is_set() and reason != "completed" else "completed"
+            message = reason
+        run.finish(status, message, test_loss=test.get("loss"), test_accuracy=test.get("accuracy"), model_id=model.id)
 
     # ---------------------------------------------------------------------------------- attached runs
     def attach(self, body: dict[str, Any]) -> Run:

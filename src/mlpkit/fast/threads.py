@@ -1,42 +1,33 @@
-"""How many BLAS threads a training run uses.
+"""How many BLAS threads the steps of a training run use.
 
-A mini-batch step is a handful of matrix products of shape (batch, n_in) x (n_in, n_out). When the largest
-of them is small (below ``SMALL_STEP_MACS`` = 2^20 multiply-adds: [784, 30, 10] at batches of 10 or 32,
-[784, 100, 10] at 10), a second BLAS thread has almost nothing to share and only adds the cost of waking it
-and waiting for it at the end of every product. On a quiet 2-core machine that is a wash (within a few
-percent either way); when anything else runs on the machine it is a disaster, because every product waits
-for the thread that lost its core: on the shared development machine a [784, 100, 10] step at batch 10
-took 0.5 ms with one thread and 20 ms with two (see benchmarks/results/speed.md for the quiet-machine
-figures). Larger steps gain from every core (1.3-1.6x with two at batch 128-512), so they are left alone.
+A mini-batch step is a handful of matrix products of shape (batch, n_in) x (n_in, n_out). Three facts,
+measured by ``benchmarks/bench_step.py`` and ``benchmarks/bench_speed.py`` (their results, with the machine
+they ran on, are in ``benchmarks/results/``), shape the policy:
 
-A plain-SGD step that ``fit`` applies inside the weight-gradient product (``Dense.backward_sgd``, through
-SciPy's BLAS, which is a second BLAS library next to NumPy's in a pip install) must not run with both
-libraries on two threads: their idle worker threads spin while the other library computes, and they fight
-over two cores (in trials such a step was much slower than the unfused one on two threads). Fused, it beats
-the unfused step on two threads while the batch is small, when writing the weight gradient out and reading
-it back for the update costs as much as the products themselves. Two ways to fuse without the fight:
+- When the largest product is small (below ``SMALL_STEP_MACS`` = 2^20 multiply-adds: [784, 30, 10] at
+  batches of 10 or 32), a second thread has almost nothing to share and adds the cost of waking it and
+  waiting for it after every product; on a machine where something else runs, every product then waits
+  for the thread that lost its core. Such steps run on one thread. Larger steps gain from every core and
+  are left alone.
+- A plain-SGD step fused into the weight-gradient product (:mod:`mlpkit.fast.plan`) runs that product
+  through SciPy's BLAS, which in a pip install is a second BLAS library next to NumPy's. Both libraries on
+  several threads fight over the cores (their idle workers spin while the other computes), so a fused
+  step must not run that way.
+- Fused, a small batch gains most: writing the weight gradient out and reading it back for the update
+  costs as much as the products themselves. There are two ways to fuse without the fight: one thread for
+  everything, or "split": SciPy's BLAS on one thread has no worker threads (it computes in the calling
+  thread), so NumPy's BLAS keeps every core for the forward and dL/dx products while the fused update runs
+  on one. The split pays where the products after the first layer are large (the hidden-to-hidden products
+  of [784, 800, 800, 10]); with one hidden layer NumPy runs only the first forward product on several
+  threads, and one thread for everything is the better choice.
 
-- one thread for everything;
-- "split": SciPy's BLAS on one thread has no workers (it computes in the calling thread), so NumPy's BLAS
-  keeps every core for the forward and dL/dx products while the fused update runs on one. It pays where
-  NumPy's products after the first layer are large (the hidden-to-hidden products of [784, 800, 800, 10]);
-  with one hidden layer NumPy runs only the first forward product on two threads.
-
-On the development machine (2 cores, ``benchmarks/bench_step.py``, results in
-``benchmarks/results/step.md``; runs vary by 10-20%), against two threads with the update unfused:
-[784, 800, 800, 10] took 0.60x / 0.82x / 0.92x / 1.06x / 1.10x split at batch 10 / 32 / 64 / 96 / 128,
-and 0.67x / 0.83x / 1.19x / 1.40x / 1.26x on one thread; [784, 100, 10] at 32 took 0.97x on one thread
-and 1.11x split, from 128 on 1.15-1.41x either way. So "auto" splits a fusable step when the largest
-product after the first layer has at least ``SPLIT_MIN_MACS`` = 2^22 multiply-adds and the batch has at
-most ``SPLIT_MAX_BATCH`` = 64 examples, else gives it one thread up to ``FUSED_SGD_MAX_BATCH`` = 32
-examples. The split needs SciPy's own BLAS library next to NumPy's (pip wheels); where both use one library
-(e.g. conda) there is only one pool, and "split" falls back to one thread.
-
-``blas_threads="auto"`` (the default of ``fit``) therefore uses one thread for small steps, splits or uses
-one thread for small fusable batches, and does not touch the BLAS setting otherwise; an integer pins the
-count; ``"split"`` asks for the split; None leaves everything as it is. The limit applies only to the
-training steps of ``fit`` (threadpoolctl restores the previous setting after each epoch's steps), and it
-only ever lowers the count.
+So ``blas_threads="auto"`` (the default of ``fit``) uses one thread for small steps; for a fusable step it
+splits when a product after the first layer has at least ``SPLIT_MIN_MACS`` = 2^22 multiply-adds and the
+batch has at most ``SPLIT_MAX_BATCH`` = 64 examples, else uses one thread up to ``FUSED_SGD_MAX_BATCH`` = 32
+examples; otherwise it leaves the BLAS alone. An integer pins the count, ``"split"`` asks for the split
+(one thread where SciPy and NumPy share one library, as in conda, since there is only one pool then),
+None leaves everything as it is. The limit applies only to the training steps of ``fit`` (threadpoolctl
+restores the previous setting after each epoch's steps), and it only ever lowers the count.
 """
 
 from __future__ import annotations
@@ -49,7 +40,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from threadpoolctl import ThreadpoolController
 
-    from .network import Network
+    from ..network import Network
 
 #: below this many multiply-adds in the largest matrix product of a step, one BLAS thread is used
 SMALL_STEP_MACS = 1 << 20
@@ -116,7 +107,7 @@ def _get_controller() -> ThreadpoolController:
 
 def update_blas_libraries() -> list:
     """threadpoolctl's controllers of the BLAS that SciPy ships in its own wheel, next to NumPy's (the library
-    of the fused SGD update, ``mlpkit._blas``); empty when SciPy uses NumPy's library or none is found."""
+    of the fused SGD update, :mod:`mlpkit._blas`); empty when SciPy uses NumPy's library or none is found."""
     import scipy
 
     root = Path(scipy.__file__).resolve().parent
