@@ -61,6 +61,16 @@ def test_train_command_posts_its_epochs(server, tmp_path):
         assert event["misclassified"]["shape"] == [8, 8]
 
 
+def test_a_diverged_command_line_run_is_marked_diverged_on_the_dashboard(server, tmp_path):
+    url, app = server
+    code = main(["train", "--lr", "50", "--epochs", "3", "--dashboard", url, "--out", str(tmp_path / "run"), "--quiet",
+                 "--no-plots"])
+    assert code == 3
+    (run,) = app.state.runs.list()
+    assert run["status"] == "diverged"
+    assert run["message"].startswith("training diverged in epoch 1:") and "smaller learning rate" in run["message"]
+
+
 def test_a_resumed_run_can_report_to_a_dashboard(server, tmp_path):
     url, app = server
     out = tmp_path / "run"

@@ -2,7 +2,7 @@
 (GEMV), through SciPy's BLAS wrappers.
 
 ``np.matmul`` always writes a fresh product; GEMM's ``beta`` lets a plain gradient-descent step land in the
-weights inside the product that computes the gradient (``mlpkit.layers.Dense.backward_sgd``), which saves
+weights inside the product that computes the gradient (the fused step of :mod:`mlpkit.fast.plan`), which saves
 writing the gradient out and reading it back for the update: a whole pass over the weights per step.
 
 Layout: NumPy keeps a weight matrix W of shape (n_in, n_out) in row-major order, which is the column-major

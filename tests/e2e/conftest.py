@@ -86,7 +86,7 @@ def server(models_dir) -> str:
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (test extra) is not installed")
     if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
+        pytest.fail(f"{CHROMIUM} is missing: run the tests with scripts/test, which installs Debian's chromium")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield browser

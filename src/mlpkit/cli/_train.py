@@ -217,18 +217,18 @@ class TrainRun:
         summary = "  ".join(parts) + f"  ({epochs}, {trained:.1f} s training)"
         if merged.stop_reason != "completed":
             summary += f"  [{merged.stop_reason}]"
-        if not cfg.quiet:
-            self.console.print(summary)  # before the plots: importing matplotlib takes a second
+        if not cfg.quiet:  # (markup off: "[diverged]" is not a rich style tag)
+            self.console.print(summary, markup=False)  # before the plots: importing matplotlib takes a second
         if cfg.plots and len(merged) > 0:
             from ..plotting import plot_history
 
             written += [p.name for p in plot_history(merged, self.out, title=data.name)]
         if cfg.quiet:
-            self.console.print(f"{summary}  saved to {self.out}")
+            self.console.print(f"{summary}  saved to {self.out}", markup=False)
         else:
             self.console.print(f"saved to {self.out}: {', '.join(written)}")
         if merged.diverged:
-            self.err.print(f"mlpkit: error: {history.message}", soft_wrap=True)
+            self.err.print(f"mlpkit: error: {history.message}", markup=False)
             return DIVERGED
         return 0
 
