@@ -1,4 +1,7 @@
-"""Learning-rate schedules: values by hand from each formula, use in fit, Nielsen's halve-and-stop rule."""
+"""Learning-rate schedules: values by hand from each formula, use in fit, Nielsen's halve-and-stop rule, their
+state (state_dict / load_state_dict) and the registry by name."""
+
+import copy
 
 import numpy as np
 import pytest
@@ -12,6 +15,7 @@ from mlpkit import (
     InverseTimeDecay,
     Network,
     StepDecay,
+    get_schedule,
 )
 
 
@@ -162,3 +166,52 @@ def test_config_and_repr():
     schedule = HalveOnPlateau(patience=3, monitor="val_loss")
     assert schedule.get_config()["mode"] == "min"
     assert "patience=3" in repr(schedule)
+
+
+# ---------------------------------------------------------------------------- state and registry
+def test_a_schedule_continued_from_its_state_gives_the_rates_of_the_straight_run():
+    accuracies = [0.5, 0.6, 0.6, 0.6, 0.6, 0.7, 0.7, 0.7, 0.7, 0.7]
+    straight = HalveOnPlateau(patience=2)
+    straight.start(1.0)
+    rates = [straight(e, _history(accuracies[:e])) for e in range(len(accuracies))]
+    assert rates == [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25]
+
+    first = HalveOnPlateau(patience=2)
+    first.start(1.0)
+    for e in range(5):
+        first(e, _history(accuracies[:e]))
+    state = copy.deepcopy(first.state_dict())
+    assert state == {"name": "halve_on_plateau", "eta0": 1.0, "learning_rate": 0.5, "best": 0.6, "wait": 0, "seen": 4}
+    second = HalveOnPlateau(patience=2)
+    second.start(1.0)
+    second.load_state_dict(state)
+    assert [second(e, _history(accuracies[:e])) for e in range(5, 10)] == rates[5:]
+
+
+@pytest.mark.parametrize("schedule", [Constant(), InverseTimeDecay(0.5), ExponentialDecay(0.9), StepDecay(3)])
+def test_stateless_schedules_keep_their_starting_rate(schedule):
+    schedule.start(0.2)
+    twin = get_schedule(schedule.get_config())
+    twin.load_state_dict(schedule.state_dict())
+    assert [twin(e) for e in range(8)] == [schedule(e) for e in range(8)]
+    assert twin.eta0 == 0.2
+
+
+def test_schedule_states_are_checked():
+    with pytest.raises(ValueError, match="belongs to a 'exponential' schedule, not 'step'"):
+        StepDecay(2).load_state_dict({"name": "exponential", "eta0": 0.1})
+    with pytest.raises(ValueError, match="seen"):
+        HalveOnPlateau().load_state_dict({"name": "halve_on_plateau", "eta0": 1.0, "learning_rate": 1.0,
+                                          "best": None, "wait": 0, "seen": -1})
+    with pytest.raises(ValueError, match="eta0"):
+        Constant().load_state_dict({"name": "constant", "eta0": -1})
+
+
+def test_schedules_are_built_by_name_and_hyphens_read_as_underscores():
+    assert isinstance(get_schedule("inverse-time"), InverseTimeDecay)
+    built = get_schedule({"name": "halve_on_plateau", "patience": 3, "monitor": "val_loss"})
+    assert built.patience == 3 and built.tracker.monitor == "val_loss"
+    with pytest.raises(ValueError, match="unknown schedule 'cosine'; expected one of constant, inverse_time"):
+        get_schedule("cosine")
+    with pytest.raises(ValueError, match="bad parameters for schedule 'step'"):
+        get_schedule({"name": "step", "step_size": 2, "rate": 3})

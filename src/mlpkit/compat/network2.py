@@ -43,7 +43,8 @@ What differs:
   silently computed nonsense); ``SGD`` accepts integer or vector labels for both training and evaluation
   data, and accepts a ``zip`` iterator (the Python 3 ports' ``mnist_loader``) as well as a list.
 - A cost that becomes NaN or infinite stops training with a ``RuntimeWarning``, keeping the last good
-  weights (mlpkit's divergence guard).
+  weights (mlpkit's divergence guard). A cost that only grows large does not: the book runs badly chosen
+  learning rates on purpose, to show what they do.
 """
 
 from __future__ import annotations
@@ -486,7 +487,8 @@ class Network:
             net.fit(X, labels, epochs=epochs, batch_size=mini_batch_size, optimizer="sgd", learning_rate=eta,
                     validation_data=validation, callbacks=[monitor],
                     seed=self._shuffle_seed() if seed is None else seed,
-                    monitor_training=monitor_training_cost or monitor_training_accuracy, verbose=0)
+                    monitor_training=monitor_training_cost or monitor_training_accuracy, verbose=0,
+                    divergence_factor=None)
         finally:
             net.regularizer = None
         return monitor.evaluation_cost, monitor.evaluation_accuracy, monitor.training_cost, monitor.training_accuracy
