@@ -28,8 +28,6 @@ class ActivationFunction:
     """One activation: ``forward(z, out)`` computes a = g(z); ``backward(grad_a, a, out)`` gives dL/dz."""
 
     name: str = ""
-    #: output range, used to check that a cost fits the output layer (e.g. log needs (0, 1)).
-    output_range: tuple[float, float] = (-np.inf, np.inf)
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -51,7 +49,6 @@ class Sigmoid(ActivationFunction):
     """Logistic sigmoid (Nielsen eq. (3)); derivative sigma(z)(1 - sigma(z)) (Nielsen eq. (31)'s sigma')."""
 
     name = "sigmoid"
-    output_range = (0.0, 1.0)
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         # e^-z = inf for z below about -88 (float32): 1 / inf = 0, as it should. The network runs its passes
@@ -74,7 +71,6 @@ class Tanh(ActivationFunction):
     """Hyperbolic tangent; derivative 1 - tanh(z)^2."""
 
     name = "tanh"
-    output_range = (-1.0, 1.0)
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         return np.tanh(z, out=out)
@@ -90,7 +86,6 @@ class ReLU(ActivationFunction):
     """Rectified linear unit max(0, z); derivative 1 where z > 0, else 0 (0 at z = 0, as PyTorch)."""
 
     name = "relu"
-    output_range = (0.0, np.inf)
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         return np.maximum(z, 0.0, out=out)
@@ -152,7 +147,6 @@ class Softmax(ActivationFunction):
     """
 
     name = "softmax"
-    output_range = (0.0, 1.0)
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         # ufunc.reduce directly: ndarray.max/.sum add several Python-level calls per batch

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import inspect
 import io
 import json
 import os
@@ -38,6 +39,7 @@ from ..gradcheck import gradcheck as run_gradcheck
 from ..network import Network
 from ..serialization import load_network
 from ..settings import (
+    OPTION_BY_NAME,
     OPTIONS,
     Data,
     Option,
@@ -156,10 +158,13 @@ def _click_option(option: Option) -> Callable:
     return click.option(*option.flags, option.name, type=kind, default=None, metavar=metavar, help=help_text)
 
 
-def _train_options(function: Callable) -> Callable:
-    for option in reversed(OPTIONS):
-        function = _click_option(option)(function)
-    return function
+def _options(names: tuple[str, ...]) -> Callable[[Callable], Callable]:
+    """Click options for the settings ``names``, from the settings table (flags, checks and defaults)."""
+    def decorate(function: Callable) -> Callable:
+        for name in reversed(names):
+            function = _click_option(OPTION_BY_NAME[name])(function)
+        return function
+    return decorate
 
 
 @cli.command(context_settings=CONTEXT)
@@ -170,7 +175,7 @@ def _train_options(function: Callable) -> Callable:
 @click.option("--resume", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=f"continue the run in this directory from its {CHECKPOINT_FILE}")
 @click.option("--overwrite", is_flag=True, default=False, help="reuse an --out directory that holds a run")
-@_train_options
+@_options(tuple(o.name for o in OPTIONS))
 def train(config: Path | None, preset: str | None, resume: Path | None, overwrite: bool, **values: Any) -> int:
     """Train a network; write the model, history, effective config, checkpoint and plots to a run directory.
 
@@ -370,24 +375,21 @@ def predict(model: Path, input: Path, label_column: str | None, key: str, proba:
     return 0
 
 
-_GRADCHECK_OPTIONS = ("layers", "activation", "output", "cost", "init", "l2", "l1", "dropout", "batch_norm", "seed")
+#: the settings gradcheck shares with train (the same flags, checks and defaults)
+_GRADCHECK_SHARED = ("activation", "output", "cost", "init", "l2", "l1", "dropout", "batch_norm")
+_GRADCHECK_DEFAULTS = inspect.signature(run_gradcheck).parameters
 
 
 @cli.command(context_settings=CONTEXT)
 @click.option("--layers", default="4,5,3", show_default=True, help="layer sizes of the small network")
-@click.option("--activation", default="sigmoid", show_default=True, help="hidden-layer activation")
-@click.option("--output", default="softmax", show_default=True, help="output activation")
-@click.option("--cost", default=None, help="cost (default: cross-entropy that fits the output)")
-@click.option("--init", default="default", show_default=True, help="weight initialization")
-@click.option("--l2", "--lmbda", "l2", type=float, default=0.0, show_default=True, help="L2 strength")
-@click.option("--l1", type=float, default=0.0, show_default=True, help="L1 strength")
-@click.option("--dropout", default=None, help="keep probability after each hidden layer (masks fixed by --seed)")
-@click.option("--batch-norm/--no-batch-norm", default=False, help="batch normalization in the hidden layers")
+@_options(_GRADCHECK_SHARED)
 @click.option("--examples", type=click.IntRange(min=1), default=5, show_default=True, help="random examples")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="seed of weights and data")
-@click.option("--epsilon", type=click.FloatRange(min=0, min_open=True), default=1e-6, show_default=True,
-              help="step of the two-sided difference")
-@click.option("--threshold", type=click.FloatRange(min=0, min_open=True), default=1e-7, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="seed of the weights, the data and the dropout masks")
+@click.option("--epsilon", type=click.FloatRange(min=0, min_open=True), default=_GRADCHECK_DEFAULTS["epsilon"].default,
+              show_default=True, help="step of the two-sided difference")
+@click.option("--threshold", type=click.FloatRange(min=0, min_open=True),
+              default=_GRADCHECK_DEFAULTS["threshold"].default, show_default=True,
               help="largest relative difference that passes")
 @click.option("--max-per-parameter", type=click.IntRange(min=1), default=None,
               help="check at most this many entries of each parameter array")
@@ -398,8 +400,7 @@ def gradcheck(examples: int, epsilon: float, threshold: float, max_per_parameter
     "Gradient checking": about 1e-7 is great, 1e-3 is a bug).
     """
     with user_errors():
-        cfg = resolve({k: v for k, v in values.items() if v is not None},
-                      {k: "command line" for k in _GRADCHECK_OPTIONS})
+        cfg = resolve({k: v for k, v in values.items() if v is not None}, {k: "command line" for k in values})
         if "auto" in cfg.layers:
             raise SettingsError(f"--layers for gradcheck must be numbers (there is no data set), e.g. 4,5,3; got "
                                 f"{values['layers']!r}")

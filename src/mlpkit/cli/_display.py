@@ -137,10 +137,6 @@ class EpochTable(Callback):
 
 
 # ------------------------------------------------------------------------------------------ reports
-def _pct(value: float) -> str:
-    return f"{value:.2%}"
-
-
 def evaluation_tables(report: dict[str, Any]) -> list[Any]:
     """The confusion matrix and per-class table of ``evaluate``."""
     names = report["classes"]

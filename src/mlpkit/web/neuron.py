@@ -24,9 +24,7 @@ from ..optimizers import SGD
 
 #: the page's names for the two costs, and mlpkit's
 COSTS = {"quadratic": "quadratic", "cross_entropy": "binary_crossentropy"}
-#: the book's settings
-BOOK_STARTS = ({"w": 0.6, "b": 0.9}, {"w": 2.0, "b": 2.0})
-BOOK_ETAS = {"quadratic": 0.15, "cross_entropy": 0.005}
+#: the book's number of epochs
 BOOK_EPOCHS = 300
 
 
