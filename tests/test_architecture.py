@@ -32,16 +32,17 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "mlpkit._atomic", "mlpkit._blas", "mlpkit.validation", "mlpkit.platform_info", "mlpkit.presets",
         "mlpkit.activations", "mlpkit.initializers", "mlpkit.averages", "mlpkit.datasets",
     ),
-    # 1: the maths that stands on them
-    ("mlpkit.regularizers", "mlpkit.losses", "mlpkit.history"),
+    # 1: the maths that stands on them; reverse-mode automatic differentiation (NumPy only)
+    ("mlpkit.regularizers", "mlpkit.losses", "mlpkit.history", "mlpkit.autodiff"),
     # 2
     ("mlpkit.layers", "mlpkit.parameters"),
-    # 3
-    ("mlpkit.optimizers", "mlpkit.schedules"),
+    # 3: layers and losses written as a forward pass alone stand on layers.py's contract
+    ("mlpkit.optimizers", "mlpkit.schedules", "mlpkit.autodiff.custom"),
     # 4
     ("mlpkit.network",),
     # 5
-    ("mlpkit.callbacks", "mlpkit.serialization", "mlpkit.gradcheck", "mlpkit.diagnose", "mlpkit.plotting"),
+    ("mlpkit.callbacks", "mlpkit.serialization", "mlpkit.gradcheck", "mlpkit.diagnose", "mlpkit.plotting",
+     "mlpkit.autodiff.draw"),
     # 6: the step plan and BLAS thread policy
     ("mlpkit.fast",),
     # 7

@@ -82,3 +82,16 @@ def test_step_benchmark_quick_writes_both_tables(tmp_path):
     cells = [cell.strip() for cell in thread_row.strip(" |").split("|")]
     assert cells[:2] == ["[784, 100, 10]", "32"]
     assert all(float(value) > 0 for value in cells[2:])  # three ms/step and two ratios
+
+
+def test_autodiff_benchmark_quick_reports_the_ratio_and_the_overhead(tmp_path):
+    out = tmp_path / "autodiff.md"
+    subprocess.run([sys.executable, str(BENCHMARKS / "bench_autodiff.py"), "--quick", "--out", str(out)], check=True,
+                   capture_output=True, text=True, timeout=300)
+    text = out.read_text()
+    assert "## 2. Graph-building overhead per operation" in text and "## Target (issue 16)" in text
+    row = next(line for line in text.splitlines() if line.startswith("| [784, 100, 10] | 128 |"))
+    cells = [cell.strip() for cell in row.strip(" |").split("|")]
+    assert cells[4] == "2,560"
+    assert all(float(cell.rstrip("x")) > 0 for cell in cells[5:])  # three CPU times, three ratios, the node count
+    assert cells[-1] == "11"  # x, W, x W, b, + and the sigmoid; then x, W, x W, b, +

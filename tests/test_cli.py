@@ -16,31 +16,13 @@ pytest.importorskip("yaml")
 pytest.importorskip("matplotlib")
 
 import yaml
-from click.testing import CliRunner
 
 import mlpkit
+from cli_runner import error, run
 from mlpkit.checkpoint import Checkpointer, load_checkpoint
 from mlpkit.cli import main
-from mlpkit.cli._app import cli
 
 FAST = ["--epochs", "2", "--no-plots"]
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    if ok:
-        assert result.exit_code == 0, result.output + result.stderr
-    return result
-
-
-def error(*args):
-    """Run a command that must fail with one line on stderr and exit status 2; return that line."""
-    result = run(*args, ok=False)
-    assert result.exit_code == 2, (result.exit_code, result.output, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("mlpkit: error: "), result.stderr
-    assert "Traceback" not in result.stderr and not result.stdout
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 import warnings
 
@@ -17,10 +19,16 @@ with warnings.catch_warnings():  # newer Starlette prefers the httpx2 package an
 import mlpkit
 import mlpkit.datasets
 from mlpkit import Dense, Network
-from mlpkit.optimizers import SGD
+from mlpkit.cli import main
+from mlpkit.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZER_NAMES, SGD
+from mlpkit.schedules import SCHEDULE_NAMES
+from mlpkit.settings.options import BOOK_SGD_LEARNING_RATE
+from mlpkit.web import rundirs
 from mlpkit.web import runs as runs_module
-from mlpkit.web.app import create_app
+from mlpkit.web.app import PAGES, create_app
 from mlpkit.web.epochs import MAX_IMAGES
+
+yaml = pytest.importorskip("yaml", reason="the web extra (PyYAML) is not installed")
 
 
 @pytest.fixture
@@ -40,8 +48,13 @@ def models_dir(tmp_path):
 
 
 @pytest.fixture
-def client(models_dir, tmp_path):
-    app = create_app(models_dir=models_dir, max_upload=64 * 1024, upload_dir=tmp_path / "uploads")
+def runs_dir(tmp_path):
+    return tmp_path / "runs"
+
+
+@pytest.fixture
+def client(models_dir, tmp_path, runs_dir):
+    app = create_app(models_dir=models_dir, max_upload=64 * 1024, upload_dir=tmp_path / "uploads", runs_dir=runs_dir)
     with TestClient(app) as c:
         yield c
 
@@ -57,12 +70,17 @@ def wait_for(run_id: str, client: TestClient, timeout: float = 60.0) -> dict:
 
 
 def sse_events(client: TestClient, path: str, headers: dict | None = None) -> list[dict]:
-    events = []
+    """The run's events from its stream (the named "progress" events left out)."""
+    events, named = [], False
     with client.stream("GET", path, headers=headers or {}) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         for line in response.iter_lines():
-            if line.startswith("data: "):
+            if line.startswith("event: "):
+                named = True
+            elif not line:
+                named = False
+            elif line.startswith("data: ") and not named:
                 events.append(json.loads(line[6:]))
                 if events[-1]["type"] == "end":
                     break
@@ -70,15 +88,25 @@ def sse_events(client: TestClient, path: str, headers: dict | None = None) -> li
 
 
 # --------------------------------------------------------------------------------------- pages and health
-@pytest.mark.parametrize("path", ["/", "/slowdown", "/softmax", "/dashboard", "/draw"])
+@pytest.mark.parametrize("path", sorted(PAGES))
 def test_pages_are_html_with_their_scripts(client, path):
     response = client.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    scripts = ("charts.js", "slowdown.js", "softmax.js", "dashboard.js", "draw.js")
-    for script in (s for s in scripts if s in response.text):
-        assert client.get(f"/static/{script}").status_code == 200
+    scripts = [src for src in re.findall(r'<script src="([^"]+)"', response.text)]
+    assert scripts[0] == "/static/nav.js"  # every page draws the same header, first thing in its body
+    for script in scripts:
+        assert client.get(script).status_code == 200, script
+    assert "charts.js" not in response.text  # the hand-written SVG charts are gone
     assert client.get("/static/style.css").status_code == 200
+
+
+def test_plotly_is_served_from_the_installed_package(client):
+    plotly = pytest.importorskip("plotly")
+    response = client.get("/vendor/plotly.min.js")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/javascript")
+    assert len(response.content) > 1_000_000 and b"plotly" in response.content[:2000].lower()
+    assert plotly.__version__
 
 
 def test_health_and_unknown_paths(client):
@@ -242,10 +270,12 @@ def test_run_on_digits_streams_epochs_and_becomes_a_model(client):
     for event in epochs:
         assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(event["logs"])
         assert [g["name"] for g in event["gradients"]] == ["0: Dense(16, sigmoid)", "2: Dense(10, softmax)"]
-        grid = event["misclassified"]
-        assert grid["shape"] == [8, 8] and len(grid["images"]) == min(MAX_IMAGES, grid["count"])
-        for image in grid["images"]:
-            assert image["predicted"] != image["true"]
+    # a finished run keeps the images of its last epoch only (the page shows the latest grid)
+    grid = epochs[-1]["misclassified"]
+    assert grid["shape"] == [8, 8] and len(grid["images"]) == min(MAX_IMAGES, grid["count"])
+    for image in grid["images"]:
+        assert image["predicted"] != image["true"]
+    assert all(e["misclassified"] is None for e in client.get(f"/api/runs/{run_id}").json()["events"][1:3])
     assert epochs[-1]["logs"]["val_accuracy"] > epochs[0]["logs"]["val_accuracy"]
     end = events[-1]
     assert end["status"] == "completed"
@@ -292,6 +322,15 @@ def test_a_failing_run_does_not_take_the_server_down(client, monkeypatch):
     ({"epochs": 501}, "at most 500"),
     ({"out": "/tmp/x"}, "unknown setting 'out'"),
     ({"dropout": 1.5}, "'dropout' in the request must be in (0, 1]"),
+    ({"lr": "fast"}, "'lr' in the request must be a number"),
+    ({"layers": "auto,5000,auto"}, "at most 4096 units a layer"),
+    ({"layers": ",".join(["auto"] + ["8"] * 12 + ["auto"])}, "at most 12 layers"),
+    ({"optimizer": "adam", "momentum": 0.9}, "applies to the momentum and nesterov optimizers, not adam"),
+    ({"schedule": "step"}, "--schedule step needs 'step_size' in the request"),
+    ({"schedule": "sometimes"}, "'schedule' in the request must be one of"),
+    ({"augment": "blur"}, "takes shift, rotate, elastic, affine"),
+    ({"batch_norm": "maybe"}, "'batch_norm' in the request must be true or false"),
+    ({"init": "random"}, "'init' in the request must be one of"),
 ])
 def test_run_settings_are_checked(client, body, message):
     response = client.post("/api/runs", json=body)
@@ -366,3 +405,174 @@ def test_attach_is_checked_and_server_runs_take_no_events(client):
     response = client.post(f"/api/runs/{run_id}/events", json=epoch_event(1))
     assert response.status_code == 400 and "only attached runs" in response.json()["error"]
     wait_for(run_id, client)
+
+
+# --------------------------------------------------------------------------------------- the run form's options
+def test_options_give_the_form_its_choices_and_each_optimizers_own_learning_rate(client):
+    options = client.get("/api/options").json()
+    assert options["fields"] == list(runs_module.RUN_FIELDS)
+    assert {"init", "schedule", "batch_norm", "augment", "lr", "epochs"} <= set(options["options"])
+    # SGD starts from the book's 0.5; every other optimizer from its own default, never SGD's
+    expected = {name: DEFAULT_LEARNING_RATES[name] for name in OPTIMIZER_NAMES} | {"sgd": BOOK_SGD_LEARNING_RATE}
+    assert options["learning_rates"] == expected
+    assert options["learning_rates"]["adam"] == 0.001
+    table = options["options"]
+    assert table["schedule"]["choices"] == list(SCHEDULE_NAMES)
+    assert table["optimizer"]["choices"] == list(OPTIMIZER_NAMES)
+    assert table["augment"]["choices"] == ["shift", "rotate", "elastic", "affine"]
+    assert table["batch_norm"]["kind"] == "bool"
+    assert "he" in table["init"]["choices"]
+    assert table["momentum"]["applies_to"] == ["momentum", "nesterov"]
+    assert table["momentum"]["defaults"]["momentum"] == 0.9
+    assert table["decay_rate"]["target"] == "schedule" and table["decay_rate"]["defaults"]["exponential"] == 0.95
+    assert "step" not in table["step_size"]["defaults"]  # required: the form asks for it
+
+
+@pytest.mark.parametrize(("optimizer", "expected"), [("adam", DEFAULT_LEARNING_RATES["adam"]),
+                                                     ("sgd", BOOK_SGD_LEARNING_RATE)])
+def test_a_run_without_a_learning_rate_uses_its_optimizers_default(client, runs_dir, optimizer, expected):
+    run = client.post("/api/runs", json={"optimizer": optimizer, "epochs": 8}).json()
+    assert run["settings"]["lr"] == expected
+    done = wait_for(run["id"], client)
+    assert done["status"] == "completed"
+    # the run's directory holds the settings it used, as mlpkit train writes them
+    config = yaml.safe_load((runs_dir / run["id"] / rundirs.CONFIG_FILE).read_text())
+    assert config["optimizer"] == optimizer and config["lr"] == expected
+    model = mlpkit.load(runs_dir / run["id"] / rundirs.MODEL_FILE)
+    assert model.metadata["config"]["lr"] == expected
+    assert model.metadata["test_accuracy"] == pytest.approx(done["test_accuracy"])
+    assert done["test_accuracy"] > 0.5  # far above chance (0.1) on the ten digits
+
+
+def test_runs_are_kept_and_a_new_server_lists_them(client, models_dir, tmp_path, runs_dir):
+    requests = ({"epochs": 2, "optimizer": "sgd"}, {"epochs": 3, "optimizer": "adam"})
+    ids = [client.post("/api/runs", json={"layers": "auto,12,auto", **body}).json()["id"] for body in requests]
+    first = {run_id: wait_for(run_id, client) for run_id in ids}
+    assert {p.name for p in runs_dir.iterdir()} == set(ids)
+    assert sorted(p.name for p in (runs_dir / ids[0]).iterdir()) == ["config.yaml", "history.json", "model.mlpk",
+                                                                      "run.json"]
+    # a new server over the same runs directory: the same runs, their curves and their links
+    again = create_app(models_dir=models_dir, upload_dir=tmp_path / "uploads2", runs_dir=runs_dir)
+    with TestClient(again) as other:
+        listing = other.get("/api/runs").json()
+        assert listing["skipped"] == []
+        assert [r["id"] for r in listing["runs"]] == ids[::-1]  # newest first
+        for run_id, before in first.items():
+            after = other.get(f"/api/runs/{run_id}").json()
+            for key in ("name", "status", "epoch", "epochs", "test_accuracy", "test_loss", "url"):
+                assert after[key] == pytest.approx(before[key]), key
+            assert after["settings"]["optimizer"] == before["settings"]["optimizer"]
+            assert [e["type"] for e in after["events"]] == ["start"] + ["epoch"] * before["epoch"] + ["end"]
+            for kept, live in zip(after["events"][1:-1], before["events"][1:-1], strict=True):
+                assert kept["logs"] == pytest.approx(live["logs"])
+                assert kept["gradients"] == live["gradients"]
+            assert sse_events(other, f"/api/runs/{run_id}/events")[-1]["status"] == "completed"
+            page = other.get(after["url"])  # the run's link opens the dashboard, which opens the run
+            assert after["url"] == f"/dashboard?run={run_id}" and page.status_code == 200
+            assert "dashboard.js" in page.text
+
+
+def test_a_run_directory_of_mlpkit_train_is_listed(client, models_dir, tmp_path, runs_dir):
+    assert main(["train", "--epochs", "2", "--layers", "auto,10,auto", "--out", str(runs_dir / "from-cli"), "--quiet",
+                 "--no-plots"]) == 0
+    app = create_app(upload_dir=tmp_path / "uploads2", runs_dir=runs_dir)
+    run = app.state.runs.get("from-cli").summary()
+    model = mlpkit.load(runs_dir / "from-cli" / "model.mlpk")
+    assert run["source"] == "train" and run["status"] == "completed" and run["epoch"] == 2 and run["epochs"] == 2
+    assert run["test_accuracy"] == pytest.approx(model.metadata["test_accuracy"])
+    assert run["settings"]["layers"] == [64, 10, 10]
+    assert [e["type"] for e in app.state.runs.get("from-cli").events_from(0)] == ["start", "epoch", "epoch", "end"]
+
+
+def test_broken_run_directories_are_skipped_with_the_reason(tmp_path, runs_dir):
+    def directory(name: str, **files: bytes) -> None:
+        (runs_dir / name).mkdir(parents=True)
+        for file, data in files.items():
+            (runs_dir / name / file.replace("_", ".", 1)).write_bytes(data)
+
+    directory("not-json", history_json=b"{oops")
+    directory("not-history", history_json=b"[1, 2, 3]")
+    directory("uneven", history_json=json.dumps({"epochs": [0, 1], "history": {"loss": [1.0]}}).encode())
+    directory("not-a-model", model_mlpk=b"PK\x03\x04 not a zip at all")
+    directory("huge", history_json=b" " * (rundirs.SIZE_LIMITS["history.json"] + 1))
+    directory("bad-yaml", config_yaml=b"layers: [1, 2\n")
+    directory("bad name", history_json=b"{}")
+    directory("empty")  # not a run: passed over in silence
+    directory("notes", readme_txt=b"hello")
+    # killed while training: settings and two epochs, no model
+    directory("half-done", config_yaml=b"epochs: 5\ndataset: digits\nlayers: [64, 10, 10]\n",
+              history_json=json.dumps({"epochs": [0, 1], "history": {"loss": [2.0, 1.5]}}).encode())
+    # a YAML alias bomb: the listing keeps plain values only
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b]\n"
+    directory("alias", config_yaml=bomb.encode(), history_json=b'{"epochs": [], "history": {}}')
+    app = create_app(upload_dir=tmp_path / "uploads", runs_dir=runs_dir)
+    with TestClient(app) as client:
+        listing = client.get("/api/runs").json()
+    problems = {s["directory"]: s["problem"] for s in listing["skipped"]}
+    assert set(problems) == {"not-json", "not-history", "uneven", "not-a-model", "huge", "bad-yaml", "bad name"}
+    assert "not valid JSON" in problems["not-json"]
+    assert "must hold a JSON object" in problems["not-history"]
+    assert "loss has 1 values for 2 epochs" in problems["uneven"]
+    assert "zip" in problems["not-a-model"]
+    assert "more than" in problems["huge"]
+    assert "not valid YAML" in problems["bad-yaml"]
+    assert "not a run id" in problems["bad name"]
+    assert all(str(runs_dir) not in p for p in problems.values())  # no server paths in the answer
+    runs = {r["id"]: r for r in listing["runs"]}
+    assert set(runs) == {"half-done", "alias"}
+    assert runs["half-done"]["status"] == "interrupted" and runs["half-done"]["epoch"] == 2
+    assert runs["half-done"]["epochs"] == 5
+    assert runs["alias"]["settings"] == {"a": ["x"] * 9}
+
+
+def test_a_runs_root_that_is_a_file_is_refused(tmp_path):
+    path = tmp_path / "runs"
+    path.write_text("not a directory")
+    with pytest.raises(ValueError, match="is a file"):
+        create_app(upload_dir=tmp_path / "uploads", runs_dir=path)
+    assert main(["serve", "--runs", str(path), "--port", "1"]) == 2
+
+
+def test_progress_within_the_epoch(client):
+    run_id = client.post("/api/runs", json={"epochs": 100, "batch_size": 1, "layers": "auto,30,auto"}).json()["id"]
+    n_train = len(mlpkit.datasets.load_digits(seed=0).train.y)
+    deadline, seen = time.monotonic() + 30, []
+    while time.monotonic() < deadline and len(seen) < 3:
+        progress = client.get(f"/api/runs/{run_id}").json()["progress"]
+        if progress is not None and 0 < progress["batches"] < progress["total"]:
+            seen.append(progress)
+        time.sleep(0.02)
+    assert seen and all(p["total"] == math.ceil(n_train / 1) for p in seen)
+    assert all(1 <= p["epoch"] <= 100 for p in seen)
+    # the event stream sends it too, as "progress" events without an id (a reconnect does not skip epochs)
+    with client.stream("GET", f"/api/runs/{run_id}/events") as response:
+        lines = []
+        for line in response.iter_lines():
+            lines.append(line)
+            if line == "event: progress":
+                break
+    assert lines[-1] == "event: progress"
+    client.post(f"/api/runs/{run_id}/stop")
+    assert wait_for(run_id, client)["progress"] is None
+
+
+def test_a_dashboard_run_on_a_generated_2d_set(client):
+    """The planar sets of the course train from the page as from ``mlpkit train``: size and noise reach the
+    data, and there are no images to show."""
+    response = client.post("/api/runs", json={"dataset": "moons", "samples": 300, "noise": 0.2,
+                                              "layers": "auto,8,auto", "activation": "tanh", "epochs": 3})
+    assert response.status_code == 201, response.text
+    run = wait_for(response.json()["id"], client)
+    assert run["status"] == "completed", run
+    start, epochs = run["events"][0], [e for e in run["events"] if e["type"] == "epoch"]
+    assert start["sizes"] == [2, 8, 2]
+    assert len(epochs) == 3 and all(e["misclassified"] is None or e["misclassified"]["images"] == []
+                                    for e in epochs)
+    data = client.app.state.runs.load_data(runs_module.run_config({"dataset": "moons", "samples": 300}))
+    assert data.dataset.train.X.shape == (180, 2)
+
+
+def test_a_dashboard_run_refuses_huge_generated_sets(client):
+    response = client.post("/api/runs", json={"dataset": "moons", "samples": 10**6})
+    assert response.status_code == 400
+    assert "'samples' in the request must be at most" in response.json()["error"]

@@ -4,13 +4,15 @@ Everything of Nielsen's *Neural Networks and Deep Learning* ch.3 (network2.py) a
 Neural Networks*, vectorized over the mini-batch, numerically stable, gradient-checked and safe to save.
 """
 
+from . import autodiff
 from .activations import softmax
+from .autodiff.custom import FocalLoss, ForwardLayer, ForwardLoss, Huber, Maxout
 from .averages import ExponentialMovingAverage, ewa
 from .callbacks import Callback, EarlyStopping, ProgressLogger
 from .gradcheck import GradCheckResult, gradcheck
 from .history import History
-from .layers import Activation, BatchNorm, Dense, Dropout, Layer, Standardize
-from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, Quadratic
+from .layers import Activation, BatchNorm, Dense, Dropout, Layer, Standardize, register_layer
+from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, Quadratic, register_loss
 from .network import Network
 from .optimizers import SGD, Adam, AdamW, Momentum, Nesterov, Optimizer, RMSprop, get_optimizer
 from .regularizers import L1, L2
@@ -39,12 +41,17 @@ __all__ = [
     "EarlyStopping",
     "ExponentialDecay",
     "ExponentialMovingAverage",
+    "FocalLoss",
+    "ForwardLayer",
+    "ForwardLoss",
     "GradCheckResult",
     "HalveOnPlateau",
     "History",
+    "Huber",
     "InverseTimeDecay",
     "Layer",
     "Loss",
+    "Maxout",
     "ModelFileError",
     "Momentum",
     "Nesterov",
@@ -57,6 +64,7 @@ __all__ = [
     "Standardize",
     "StepDecay",
     "__version__",
+    "autodiff",
     "ewa",
     "fit",
     "get_optimizer",
@@ -64,5 +72,7 @@ __all__ = [
     "gradcheck",
     "load",
     "load_network",
+    "register_layer",
+    "register_loss",
     "softmax",
 ]

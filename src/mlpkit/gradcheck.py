@@ -12,6 +12,7 @@ the network (float32 rounding alone gives differences near 1e-3), and any random
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,18 @@ class GradCheckResult:
         return "\n".join(lines)
 
 
+def random_batch(network: Network, examples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A batch to check ``network`` on: N(0, 1) inputs, and random classes for a classifier (0/1 for a single
+    sigmoid output) or N(0, 1) targets for a regression network."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(examples, network.input_dim))
+    if network.is_classifier:
+        y = rng.integers(0, 2 if network.output_dim == 1 else network.output_dim, size=examples)
+    else:
+        y = rng.normal(size=(examples, network.output_dim))
+    return X, y
+
+
 def relative_difference(a: np.ndarray, b: np.ndarray) -> float:
     """||a - b|| / (||a|| + ||b||), 0 when both are zero (Ng's gradient-check measure)."""
     denominator = np.linalg.norm(a) + np.linalg.norm(b)
@@ -54,7 +67,8 @@ def gradcheck(network: Network, X: Any, y: Any, *, epsilon: float = 1e-6, thresh
     """Compare backpropagation with two-sided numerical differences on (X, y).
 
     Args:
-        network: the network to check (it is not modified: the check runs on a float64 copy).
+        network: the network to check (it is not modified: the check runs on a float64 copy; a float64
+            network is copied as it is, keeping every layer's class, so custom layers are checked too).
         X, y: a small batch (a few examples are enough; the cost is two forward passes per parameter).
         epsilon: the step of the central difference (Ng uses 1e-7; 1e-6 balances truncation and rounding
             error better in float64).
@@ -64,7 +78,7 @@ def gradcheck(network: Network, X: Any, y: Any, *, epsilon: float = 1e-6, thresh
         seed: seed of that choice and of any training-time randomness (dropout masks).
     """
     epsilon = check_positive_float(epsilon, "epsilon")
-    net = network.astype(np.float64)
+    net = copy.deepcopy(network) if network.dtype == np.float64 else network.astype(np.float64)
     X = check_features(X, "X", n_features=net.input_dim, dtype=np.float64)
     Y = check_targets(y, X.shape[0], net.output_dim, "y", dtype=np.float64)
     n_train = n_train or X.shape[0]

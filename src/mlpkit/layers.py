@@ -56,6 +56,15 @@ class Layer:
     def get_config(self) -> dict:
         raise NotImplementedError
 
+    @classmethod
+    def declared_size(cls, config: dict, n_in: int) -> tuple[int, int]:
+        """(an upper bound on the parameters, the output width) of the layer ``config`` describes after
+        ``n_in`` inputs, read from the config alone: the safe loader bounds a model file with it before it
+        allocates anything. This bound covers a dense map of ``config["units"]`` outputs (or ``n_in``) and
+        any per-unit vectors; a layer with more parameters than that says so by overriding it."""
+        units = int(config.get("units", n_in))
+        return (n_in + 5) * (units + 5), units
+
     @property
     def activation_fn(self) -> ActivationFunction | None:
         """The activation applied at the end of this layer (None when the layer has none)."""
@@ -459,6 +468,10 @@ LAYER_TYPES: dict[str, type[Layer]] = {
 
 def register_layer(cls: type[Layer]) -> type[Layer]:
     """Make a layer class known to the safe loader (by its ``type_name``); usable as a decorator."""
+    if not isinstance(cls, type) or not issubclass(cls, Layer):
+        raise TypeError(f"register_layer takes a Layer subclass, got {cls!r}")
+    if not cls.type_name or not isinstance(cls.type_name, str):
+        raise ValueError(f"{cls.__name__} needs a type_name (the key it is saved under) to be registered")
     LAYER_TYPES[cls.type_name] = cls
     return cls
 
@@ -469,7 +482,8 @@ def layer_from_config(config: dict) -> Layer:
         raise ValueError(f"a layer config must be a dict with a 'type' key, got {config!r}")
     kind = config["type"]
     if kind not in LAYER_TYPES:
-        raise ValueError(f"unknown layer type {kind!r}; known types: {', '.join(sorted(LAYER_TYPES))}")
+        raise ValueError(f"unknown layer type {kind!r}; known types: {', '.join(sorted(LAYER_TYPES))} (a custom "
+                         "Layer class is known once registered with @register_layer)")
     kwargs = {k: v for k, v in config.items() if k != "type"}
     try:
         return LAYER_TYPES[kind](**kwargs)

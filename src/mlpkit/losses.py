@@ -161,15 +161,34 @@ _LOSSES: dict[str, type[Loss]] = {
 LOSS_NAMES = tuple(_LOSSES)
 
 
+def register_loss(cls: type[Loss]) -> type[Loss]:
+    """Make a cost class known to :func:`get_loss` and to the safe loader (by its ``name``, the key its
+    ``get_config()`` saves); usable as a decorator. Its constructor takes the rest of that config."""
+    if not isinstance(cls, type) or not issubclass(cls, Loss):
+        raise TypeError(f"register_loss takes a Loss subclass, got {cls!r}")
+    key = cls.name.lower().replace("-", "_") if isinstance(cls.name, str) else ""
+    if not key:
+        raise ValueError(f"{cls.__name__} needs a name (the key it is saved under) to be registered")
+    _LOSSES[key] = cls
+    return cls
+
+
 def get_loss(spec: str | dict | Loss) -> Loss:
-    """Build a cost from a name (see ``LOSS_NAMES``), a config dict or an instance."""
+    """Build a cost from a name (see ``LOSS_NAMES``; registered custom costs too), a config dict
+    (``get_config()`` output: the name and the constructor's arguments) or an instance."""
     if isinstance(spec, Loss):
         return spec
+    params: dict = {}
     if isinstance(spec, dict):
+        params = {k: v for k, v in spec.items() if k != "name"}
         spec = spec.get("name", "")
     if not isinstance(spec, str):
         raise TypeError(f"loss must be a name or a Loss instance, got {spec!r}")
     key = spec.lower().replace("-", "_")
     if key not in _LOSSES:
-        raise ValueError(f"unknown loss {spec!r}; expected one of {', '.join(LOSS_NAMES)}")
-    return _LOSSES[key]()
+        raise ValueError(f"unknown loss {spec!r}; expected one of {', '.join(_LOSSES)} (a custom Loss class is "
+                         "known once registered with @register_loss)")
+    try:
+        return _LOSSES[key](**params)
+    except TypeError as exc:
+        raise ValueError(f"bad parameters for the {key!r} loss: {exc}") from exc

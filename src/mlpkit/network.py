@@ -386,7 +386,7 @@ class Network:
     def from_config(cls, config: dict, dtype: Any = None) -> Network:
         """Build an untrained network from ``get_config()`` output (weights must be set afterwards)."""
         layers = [layer_from_config(c) for c in config["layers"]]
-        return cls(layers, loss=config["loss"]["name"], regularizer=config.get("regularizer"),
+        return cls(layers, loss=config["loss"], regularizer=config.get("regularizer"),
                    input_dim=config["input_dim"], dtype=dtype or config.get("dtype", "float32"), seed=0)
 
     def astype(self, dtype: Any) -> Network:

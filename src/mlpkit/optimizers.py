@@ -8,6 +8,9 @@ optimizer may overwrite ``grads`` (it is recomputed for every batch).
 
 ``learning_rate`` is a plain attribute so that a schedule can change it between epochs.
 
+``minimize(cost_fn, variables)`` applies the same rules to :mod:`mlpkit.autodiff` variables: the cost is written
+as an expression and differentiated by the machine (Ng course 2 week 3's framework exercise).
+
 Every optimizer keeps its per-parameter state ("slots": velocity, squared-gradient averages) in arrays
 shaped like the flat parameter vector, allocated on the first ``step``, so one optimizer serves one
 network. ``state_dict()`` / ``load_state_dict()`` copy the slots and the step count out and back in (to
@@ -26,15 +29,15 @@ checkpoint and resume training exactly); ``get_config()`` gives the hyper-parame
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
+from .autodiff import Tensor
 from .averages import check_beta
-from .validation import check_positive_float
-
-if TYPE_CHECKING:
-    from .parameters import ParameterLayout
+from .parameters import ParameterLayout, Slot
+from .validation import check_positive_float, check_positive_int
 
 
 class Optimizer:
@@ -139,6 +142,62 @@ class Optimizer:
         if self._scratch is None or self._scratch.shape != params.shape or self._scratch.dtype != params.dtype:
             self._scratch = np.empty_like(params)
         return self._scratch
+
+    # -------------------------------------------------------------------------------------- autodiff
+    def minimize(self, cost_fn: Callable[[], Tensor], variables: Tensor | Sequence[Tensor], *, steps: int = 1000,
+                 tol: float | None = None) -> float:
+        """Minimize the cost that ``cost_fn()`` builds from ``variables`` by this optimizer's update rule: the
+        framework exercise of Ng course 2 week 3 (``GradientDescentOptimizer(0.01).minimize(cost)``), e.g.
+        ``SGD(0.1).minimize(lambda: w ** 2 - 10 * w + 25, [w])`` takes w to 5.
+
+        The variables' values are packed into one flat vector, laid out by a :class:`ParameterLayout` with one
+        decayed slot per variable (so AdamW decays them all, as PyTorch does with the tensors it is given), and
+        :meth:`step` updates it as it updates a network's. Each step clears the variables' gradients, builds the
+        cost, runs ``backward()``, steps, and copies the new values into each variable's ``data`` in place (the
+        arrays keep their identity).
+
+        Args:
+            cost_fn: builds a one-element :class:`~mlpkit.autodiff.Tensor` from the variables (called every step).
+            variables: float Tensors with ``requires_grad=True``, all of one dtype (a single Tensor is allowed).
+            steps: the most steps to take.
+            tol: stop early once no gradient entry exceeds ``tol`` in magnitude; None: take every step.
+
+        Returns:
+            The cost at the last evaluation (before that step's update), as a float.
+        """
+        variables = [variables] if isinstance(variables, Tensor) else list(variables)
+        layout = variable_layout(variables)
+        steps = check_positive_int(steps, "steps")
+        if tol is not None:
+            tol = check_positive_float(tol, "tol", allow_zero=True)
+        self.bind(layout)
+        params = np.empty(layout.size, dtype=variables[0].dtype)
+        grads = np.empty_like(params)
+        spans = [slice(slot.start, slot.stop) for slot in layout.slots]
+        for v, span in zip(variables, spans, strict=True):
+            params[span] = v.data.reshape(-1)
+        cost = math.nan
+        for step in range(1, steps + 1):
+            for v in variables:
+                v.grad = None
+            out = cost_fn()
+            if not isinstance(out, Tensor) or out.size != 1:
+                what = f"a tensor of shape {out.shape}" if isinstance(out, Tensor) else type(out).__name__
+                raise ValueError(f"minimize: cost_fn must return a one-element Tensor, got {what}")
+            if not out.requires_grad:
+                raise ValueError("minimize: the cost does not depend on the variables (build it from them)")
+            cost = out.item()
+            if not math.isfinite(cost):
+                raise ValueError(f"minimize: the cost became {cost} at step {step}; lower the learning rate")
+            out.backward()
+            for v, span in zip(variables, spans, strict=True):
+                grads[span] = 0.0 if v.grad is None else v.grad.reshape(-1)
+            if tol is not None and np.max(np.abs(grads), initial=0.0) <= tol:
+                break
+            self.step(params, grads)
+            for v, span in zip(variables, spans, strict=True):
+                v.data[...] = params[span].reshape(v.shape)
+        return cost
 
     # -------------------------------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:
@@ -422,6 +481,30 @@ class AdamW(Adam):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "weight_decay": self.weight_decay}
+
+
+def variable_layout(variables: Sequence[Tensor]) -> ParameterLayout:
+    """The flat-vector layout of autodiff variables for :meth:`Optimizer.minimize`: one slot per variable, in
+    order, every one decayed; checks that each is a distinct, writable float Tensor that requires a gradient and
+    that all share one dtype."""
+    if not variables:
+        raise ValueError("minimize: give at least one variable")
+    slots, offset, seen = [], 0, set()
+    for i, v in enumerate(variables):
+        if not isinstance(v, Tensor) or not v.requires_grad:
+            what = "a Tensor with requires_grad=False" if isinstance(v, Tensor) else type(v).__name__
+            raise ValueError(f"minimize: variable {i} must be a Tensor with requires_grad=True, got {what}")
+        if v.dtype != variables[0].dtype:
+            raise ValueError(f"minimize: variables must share one dtype, got {variables[0].dtype} (variable 0) "
+                             f"and {v.dtype} (variable {i})")
+        if id(v) in seen:
+            raise ValueError(f"minimize: variable {i} is listed twice")
+        if not v.data.flags.writeable:
+            raise ValueError(f"minimize: variable {i}'s data is read-only; give it an array of its own")
+        seen.add(id(v))
+        slots.append(Slot(i, v.name or f"variable {i}", offset, offset + v.size, v.shape, True))
+        offset += v.size
+    return ParameterLayout(tuple(slots), offset, offset, 0)
 
 
 _OPTIMIZERS: dict[str, type[Optimizer]] = {

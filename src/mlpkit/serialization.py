@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ._atomic import atomic_write_bytes, zip_bytes
+from .layers import LAYER_TYPES, Layer
 from .network import Network
 
 FORMAT_NAME = "mlpkit-model"
@@ -160,9 +161,10 @@ def network_from_file_config(network_config: dict[str, Any], path: Path) -> Netw
         width = int(network_config["input_dim"])
         count = 0
         for layer in network_config["layers"]:
-            units = int(layer.get("units", width)) if isinstance(layer, dict) else width
-            count += (width + 5) * (units + 5)
-            width = units
+            # only a registered class is asked (LAYER_TYPES); an unknown type is refused when it is built
+            kind = LAYER_TYPES.get(layer.get("type")) if isinstance(layer, dict) else None
+            size, width = (kind or Layer).declared_size(layer if isinstance(layer, dict) else {}, width)
+            count += size
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"{path}: invalid network configuration: {exc}") from exc
     if count > _MAX_PARAMETERS:

@@ -57,10 +57,17 @@ def models_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(models_dir) -> str:
+def runs_dir(tmp_path_factory) -> Path:
+    """The runs root of the test server (``mlpkit serve --runs``)."""
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="session")
+def server(models_dir, runs_dir) -> str:
     """``mlpkit serve`` on a free port, as a separate process; yields its base URL."""
     port = _free_port()
-    command = [sys.executable, "-m", "mlpkit.cli", "serve", "--port", str(port), "--models", str(models_dir)]
+    command = [sys.executable, "-m", "mlpkit.cli", "serve", "--port", str(port), "--models", str(models_dir),
+               "--runs", str(runs_dir)]
     process = subprocess.Popen(command, env=package_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

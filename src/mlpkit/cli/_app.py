@@ -1,4 +1,4 @@
-"""The click commands: train, evaluate, predict, gradcheck, diagnose, reproduce, serve, tune.
+"""The click commands: train, evaluate, predict, gradcheck, diagnose, reproduce, serve, tune, graph.
 
 Every bad option, unreadable file or impossible combination ends as one line on stderr,
 ``mlpkit: error: <what is wrong and what is allowed>``, with exit status 2 (click's usage-error status).
@@ -36,9 +36,11 @@ from ..diagnose import (
     saturation,
 )
 from ..gradcheck import gradcheck as run_gradcheck
+from ..gradcheck import random_batch
 from ..network import Network
 from ..serialization import load_network
 from ..settings import (
+    BUILT_IN,
     OPTION_BY_NAME,
     OPTIONS,
     Data,
@@ -244,12 +246,13 @@ def _recorded_data(model: Path, network: Network, dataset: str | None, label_col
     config = _recorded_config(network)
     recorded = config["dataset"]
     if dataset is None and recorded is None:
-        raise SettingsError(f"{model} records no dataset; pass --dataset digits, mnist or a .csv/.npz file")
+        raise SettingsError(f"{model} records no dataset; pass --dataset {', '.join(BUILT_IN)} or a .csv/.npz file")
     same = dataset is None or _same_dataset(dataset, recorded)
     name = dataset if dataset is not None else recorded
     seed = int(config.get("seed", 0)) if same else 0
     column = label_column or config.get("label_column") or "label"
-    return load_data(name, label_column=column, seed=seed, dtype=network.dtype.name)
+    shape = {k: config.get(k) for k in ("samples", "noise", "classes")} if same else {}  # a generated set's
+    return load_data(name, label_column=column, seed=seed, dtype=network.dtype.name, **shape)
 
 
 def _evaluation_split(model: Path, network: Network, dataset: str | None, label_column: str | None,
@@ -380,6 +383,57 @@ _GRADCHECK_SHARED = ("activation", "output", "cost", "init", "l2", "l1", "dropou
 _GRADCHECK_DEFAULTS = inspect.signature(run_gradcheck).parameters
 
 
+def _saved_model_batch(path: Path, examples: int, seed: int,
+                       values: dict[str, Any]) -> tuple[Network, np.ndarray, np.ndarray]:
+    """The model saved at ``path`` (its layers, cost and regularizer as they are) and a random batch for it:
+    N(0, 1) inputs, and random classes for a classifier or N(0, 1) targets for a regression network."""
+    given = [OPTION_BY_NAME[name].flags[0] for name in _GRADCHECK_SHARED if values.get(name) is not None]
+    if click.get_current_context().get_parameter_source("layers") is not click.core.ParameterSource.DEFAULT:
+        given.insert(0, "--layers")
+    if given:
+        raise SettingsError(f"--model checks the saved network as it is; leave out {', '.join(given)} (they describe "
+                            "a new network)")
+    network = load_network(path)
+    X, y = random_batch(network, examples, seed)
+    return network, X, y
+
+
+def _course_gradcheck() -> int:
+    """``gradcheck --course``: the course's checks printed as the course prints them (course 2 week 1); 0 when the
+    1-D check and the right backward pass pass and the planted bug is flagged."""
+    from ..reproduce.course import COURSE_EPSILON, COURSE_THRESHOLD, course_gradient_check, one_dimensional_check
+
+    context = click.get_current_context()
+    given = [f"--{name.replace('_', '-')}" for name in context.params
+             if name != "course" and context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+    if given:
+        raise click.UsageError(f"--course runs the course's own check; leave out {', '.join(given)}")
+    console = make_console()
+    console.print(f"Gradient checking as course 2 week 1 does it: difference = ||grad - gradapprox|| / (||grad|| + "
+                  f"||gradapprox||), epsilon {COURSE_EPSILON:g}, a mistake above {COURSE_THRESHOLD:g}", soft_wrap=True)
+    console.print()
+    console.print("1-D: J(theta) = theta x, x = 2, theta = 4")
+    one_d = one_dimensional_check()
+    console.print("The gradient is correct!" if one_d < 1e-7 else "The gradient is wrong!")
+    console.print(f"difference = {one_d!r}")
+    checks = {}
+    for planted_bug, heading in ((False, "backward pass as mlpkit computes it"),
+                                 (True, "backward pass with the course's planted bug (dW2 x 2, db1 x 4)")):
+        check = checks[planted_bug] = course_gradient_check(planted_bug)
+        console.print()
+        console.print(f"N-D: the course's [4, 5, 3, 1] ReLU/ReLU/sigmoid network and 3 examples (np.random.seed(1)), "
+                      f"{heading}:", soft_wrap=True)
+        console.print(f"[{'yellow' if check.flagged else 'green'}]{check.message}[/]", soft_wrap=True, markup=True)
+        if planted_bug:
+            console.print(gradcheck_table(check.report))
+        else:
+            console.print("(the course prints 1.19e-07 here: it takes the logarithms of the sigmoid's outputs, whose "
+                          "rounding error divided by 2 epsilon is that large; mlpkit computes the cost from the "
+                          "pre-activation, log(1 + e^-z), and lands near 1e-9)", soft_wrap=True)
+    works = one_d < 1e-7 and not checks[False].flagged and checks[True].flagged
+    return 0 if works else 1
+
+
 @cli.command(context_settings=CONTEXT)
 @click.option("--layers", default="4,5,3", show_default=True, help="layer sizes of the small network")
 @_options(_GRADCHECK_SHARED)
@@ -393,22 +447,35 @@ _GRADCHECK_DEFAULTS = inspect.signature(run_gradcheck).parameters
               help="largest relative difference that passes")
 @click.option("--max-per-parameter", type=click.IntRange(min=1), default=None,
               help="check at most this many entries of each parameter array")
-def gradcheck(examples: int, epsilon: float, threshold: float, max_per_parameter: int | None, **values: Any) -> int:
-    """Check backpropagation against numerical differences on a small float64 network and random data.
+@click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="check this saved model (custom registered layers and costs included) instead of a new network")
+@click.option("--course", is_flag=True,
+              help="run the course's demonstration instead (course 2 week 1): its 1-D check, then its [4, 5, 3, 1] "
+                   "network with the right backward pass and with its planted bug")
+def gradcheck(examples: int, epsilon: float, threshold: float, max_per_parameter: int | None, model: Path | None,
+              course: bool, **values: Any) -> int:
+    """Check backpropagation against numerical differences on a small float64 network (or a saved --model, as a
+    float64 copy) and random data.
 
     Exit status 0 when the relative difference is below --threshold, 1 otherwise (Ng week 1,
-    "Gradient checking": about 1e-7 is great, 1e-3 is a bug).
+    "Gradient checking": about 1e-7 is great, 1e-3 is a bug). With --course, 0 when the demonstration behaves as
+    the course teaches (the right backward pass passes and the planted bug is flagged), 1 otherwise.
     """
+    if course:
+        return _course_gradcheck()
     with user_errors():
         cfg = resolve({k: v for k, v in values.items() if v is not None}, {k: "command line" for k in values})
-        if "auto" in cfg.layers:
-            raise SettingsError(f"--layers for gradcheck must be numbers (there is no data set), e.g. 4,5,3; got "
-                                f"{values['layers']!r}")
-        sizes = [int(s) for s in cfg.layers]
-        network = network_from_settings(cfg, sizes, dtype="float64")
-        rng = np.random.default_rng(cfg.seed)
-        X = rng.normal(size=(examples, sizes[0]))
-        y = rng.integers(0, 2 if sizes[-1] == 1 else sizes[-1], size=examples)
+        if model is not None:
+            network, X, y = _saved_model_batch(model, examples, cfg.seed, values)
+        else:
+            if "auto" in cfg.layers:
+                raise SettingsError(f"--layers for gradcheck must be numbers (there is no data set), e.g. 4,5,3; "
+                                    f"got {values['layers']!r}")
+            sizes = [int(s) for s in cfg.layers]
+            network = network_from_settings(cfg, sizes, dtype="float64")
+            rng = np.random.default_rng(cfg.seed)
+            X = rng.normal(size=(examples, sizes[0]))
+            y = rng.integers(0, 2 if sizes[-1] == 1 else sizes[-1], size=examples)
         result = run_gradcheck(network, X, y, epsilon=epsilon, threshold=threshold,
                                max_per_parameter=max_per_parameter, seed=cfg.seed)
     console = make_console()
@@ -488,29 +555,41 @@ def diagnose(model: Path, dataset: str | None, label_column: str | None, bayes_e
 
 
 @cli.command(context_settings=CONTEXT)
-@click.option("--quick", is_flag=True, help="shortened runs (2 epochs on 5,000 images, seed 0): a smoke test")
-@click.option("--seeds", default=None, help="comma-separated seeds (default 0,1,2; with --quick: 0)")
+@click.option("--course", is_flag=True,
+              help="Ng's deeplearning.ai experiments on 2-D data instead (course 1 week 3, course 2 weeks 1 and 2); "
+                   "a full run also draws each configuration's decision boundary into a folder beside the table")
+@click.option("--quick", is_flag=True, help="shortened runs, seed 0: a smoke test (the book: 2 epochs on 5,000 images; "
+                                            "--course: 300 epochs, the initialization runs whole)")
+@click.option("--seeds", default=None, help="comma-separated seeds (default 0,1,2; --course: 0-9; with --quick: 0)")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="processes (default: all cores)")
 @click.option("--only", default=None, help="run only the configurations whose name contains this text")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="markdown table to write (default experiments/results/reproduction[_quick].md)")
-def reproduce(quick: bool, seeds: str | None, jobs: int | None, only: str | None, out: Path | None) -> int:
-    """Rerun Nielsen's published MNIST experiments and write a table: published number vs ours."""
-    from ..reproduce import BOOK_RUNS, write_table
+              help="markdown table to write (default experiments/results/reproduction[_quick].md; --course: "
+                   "course[_quick].md)")
+def reproduce(course: bool, quick: bool, seeds: str | None, jobs: int | None, only: str | None,
+              out: Path | None) -> int:
+    """Rerun Nielsen's published MNIST experiments (or, with --course, Ng's) and write a table: published vs ours."""
+    from ..reproduce import BOOK_RUNS, COURSE_RUNS, reproduce_course, write_course_table, write_table
     from ..reproduce import reproduce as run_all
 
     with user_errors():
-        seed_list = [int(s) for s in seeds.split(",")] if seeds else ([0] if quick else [0, 1, 2])
-    runs = [r for r in BOOK_RUNS if only is None or only in r.name]
+        default_seeds = list(range(10)) if course else [0, 1, 2]
+        seed_list = [int(s) for s in seeds.split(",")] if seeds else ([0] if quick else default_seeds)
+    table = COURSE_RUNS if course else BOOK_RUNS
+    runs = [r for r in table if only is None or only in r.name]
     if not runs:
-        raise click.UsageError(f"--only {only!r} matches no configuration; names: "
-                               + "; ".join(r.name for r in BOOK_RUNS))
-    out = out or Path("experiments/results") / ("reproduction_quick.md" if quick else "reproduction.md")
+        raise click.UsageError(f"--only {only!r} matches no configuration; names: " + "; ".join(r.name for r in table))
+    name = "course" if course else "reproduction"
+    out = out or Path("experiments/results") / (f"{name}_quick.md" if quick else f"{name}.md")
+    command = "mlpkit reproduce" + (" --course" if course else "") + (" --quick" if quick else "") \
+        + (f" --seeds {seeds}" if seeds else "") + (f" --only {only!r}" if only else "")
     with user_errors():
-        results = run_all(runs, seeds=seed_list, jobs=jobs, quick=quick)
-    command = "mlpkit reproduce" + (" --quick" if quick else "") + (f" --seeds {seeds}" if seeds else "") \
-        + (f" --only {only!r}" if only else "")
-    click.echo(write_table(results, out, command, quick=quick).read_text())
+        if course:
+            written = write_course_table(reproduce_course(runs, seeds=seed_list, jobs=jobs, quick=quick), out, command,
+                                         quick=quick, plots=not quick)
+        else:
+            written = write_table(run_all(runs, seeds=seed_list, jobs=jobs, quick=quick), out, command, quick=quick)
+    click.echo(written.read_text())
     return 0
 
 
@@ -522,11 +601,16 @@ def reproduce(quick: bool, seeds: str | None, jobs: int | None, only: str | None
               help="directory of .mlpk models offered on the draw-a-digit page")
 @click.option("--max-upload-mb", type=click.FloatRange(0, 1024, min_open=True), default=20, show_default=True,
               help="largest model file the page may upload, in MB")
-def serve(host: str, port: int, models: Path | None, max_upload_mb: float) -> int:
-    """Start the local web app: learning slowdown, softmax explorer, live training dashboard, draw a digit."""
+@click.option("--runs", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"), show_default=True,
+              help="runs root: the dashboard's runs are written there (one directory each, as mlpkit train --out) "
+                   "and the runs found there, mlpkit train's included, are listed when the server starts (pass the "
+                   "same directory to --models to offer their models on the draw-a-digit page)")
+def serve(host: str, port: int, models: Path | None, max_upload_mb: float, runs: Path) -> int:
+    """Start the local web app: learning slowdown, softmax explorer, training dashboard, draw a digit, the
+    2-D playground and the autodiff graph."""
     from ._serve import serve as run_server
 
-    return run_server(host, port, models, max_upload_mb)
+    return run_server(host, port, models, max_upload_mb, runs)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -552,3 +636,33 @@ def tune(config: Path, resume: bool, overwrite: bool, quiet: bool, **overrides: 
     with user_errors():
         run = TuneRun(config, overrides, resume=resume, overwrite=overwrite, quiet=quiet, console=make_console())
         return run.run()
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--example", type=click.Choice(["logistic", "two-layer"]), default=None,
+              help="the lecture's graph (Ng course 1 week 3) on random data")
+@click.option("--expr", default=None, metavar="TEXT", help='an expression, e.g. "w**2 - 10*w + 25"')
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="a variable of --expr: a number or comma-separated numbers (repeat for each variable)")
+@click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="a small saved model (.mlpk), drawn on a random batch")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("graph.svg"), show_default=True,
+              help="the picture to write: .svg or .png")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="seed of the random data")
+@click.option("--n-x", type=click.IntRange(1, 32), default=2, show_default=True, help="--example: input features")
+@click.option("--n-h", type=click.IntRange(1, 32), default=4, show_default=True, help="--example two-layer: hidden")
+@click.option("--m", type=click.IntRange(1, 32), default=3, show_default=True, help="--example two-layer: examples")
+@click.option("--examples", type=click.IntRange(1, 64), default=4, show_default=True, help="--model: batch rows")
+def graph(example: str | None, expr: str | None, variables: tuple[str, ...], model: Path | None, out: Path,
+          seed: int, n_x: int, n_h: int, m: int, examples: int) -> int:
+    """Draw a computation graph: every node with its forward value and its gradient (SVG or PNG).
+
+    \b
+    mlpkit graph --example two-layer --out graph.svg    # X, W1, b1 -> Z1 -> A1 -> Z2 -> A2 -> J
+    mlpkit graph --expr "w**2 - 10*w + 25" --var w=3 --out j.png
+    mlpkit graph --model runs/<run>/model.mlpk --examples 4
+    """
+    from ._graph import graph as draw
+
+    with user_errors():
+        return draw(example, expr, variables, model, out, seed, n_x, n_h, m, examples)

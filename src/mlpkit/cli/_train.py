@@ -3,7 +3,8 @@
 A run directory holds ``model.mlpk`` (the trained network; its metadata holds the effective settings,
 the data set and the test result), ``history.json``, ``config.yaml`` (the effective settings, usable as
 ``--config``), ``checkpoint.mlpkc`` (everything needed to continue: see :mod:`mlpkit.checkpoint`) and the
-plots ``cost.png`` and ``accuracy.png``.
+plots ``cost.png`` and ``accuracy.png``; for 2-D data also ``boundary.png`` (the decision boundary, with the
+training and test points) and, with ``--boundary-frames N``, ``boundary.gif`` (it at N evenly spaced epochs).
 
 Ctrl-C (KeyboardInterrupt) during training saves ``checkpoint.mlpkc`` from the last completed epoch and
 exits with status 130; ``mlpkit train --resume DIR`` continues the run exactly, as if never interrupted. A
@@ -25,7 +26,6 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
@@ -33,12 +33,12 @@ from .. import __version__
 from ..checkpoint import Checkpoint, Checkpointer
 from ..serialization import save_network
 from ..settings import SettingsError, TrainingRun, TrainSettings, build_run
+from ..settings.rundir import CONFIG_FILE, HISTORY_FILE, MODEL_FILE, write_config
 from ._display import EpochTable
 
-MODEL_FILE = "model.mlpk"
-HISTORY_FILE = "history.json"
-CONFIG_FILE = "config.yaml"
 CHECKPOINT_FILE = "checkpoint.mlpkc"
+BOUNDARY_FILE = "boundary.png"
+BOUNDARY_ANIMATION = "boundary.gif"
 INTERRUPTED = 130  # 128 + SIGINT, the shell's status for a command stopped by Ctrl-C
 DIVERGED = 3  # training stopped by the divergence guard (2 is a usage error)
 
@@ -89,14 +89,6 @@ def _sigint_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _write_yaml(path: Path, values: dict[str, Any]) -> None:
-    import yaml
-
-    header = "# mlpkit train: the effective settings of this run; reuse with mlpkit train --config " \
-             f"{path.name}\n"
-    path.write_text(header + yaml.safe_dump(values, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-
 class TrainRun:
     """One ``mlpkit train`` invocation (new or resumed)."""
 
@@ -118,6 +110,14 @@ class TrainRun:
         self.out = self.resume.directory if self.resume else prepare_out_dir(self.cfg, self.overwrite)
         self.run: TrainingRun = build_run(self.cfg, checkpoint=self.resume.checkpoint if self.resume else None)
         self.cfg = self.run.settings
+        data = self.run.data.dataset
+        if self.cfg.boundary_frames and not self._draws_boundary():
+            why = "a classifier" if data.n_features == 2 else f"2-D data; {data.name} has {data.n_features} features"
+            raise SettingsError(f"--boundary-frames draws the decision boundary of {why}")
+
+    def _draws_boundary(self) -> bool:
+        """A classifier of 2-D inputs: its decision boundary can be drawn."""
+        return self.run.data.dataset.n_features == 2 and self.run.network.is_classifier
 
     # ------------------------------------------------------------------------------------ training
     def run_and_save(self) -> int:
@@ -166,6 +166,13 @@ class TrainRun:
             previous_history=run.previous_history, config=effective, path=self.out / CHECKPOINT_FILE,
             every=cfg.checkpoint_every)
         callbacks: list = [self.checkpointer]
+        recorder = None
+        if cfg.boundary_frames:
+            from ..plotting import BoundaryRecorder
+
+            recorder = BoundaryRecorder(data.train.X, data.train.y, X_test=data.test.X, y_test=data.test.y,
+                                        frames=cfg.boundary_frames, title=data.name, epoch_offset=run.start_epoch)
+            callbacks.append(recorder)
         if cfg.dashboard:
             from ..web.reporter import DashboardReporter
 
@@ -202,7 +209,7 @@ class TrainRun:
         }
         save_network(run.network, self.out / MODEL_FILE, metadata=metadata)
         merged.to_json(self.out / HISTORY_FILE)
-        _write_yaml(self.out / CONFIG_FILE, effective)
+        write_config(self.out, effective, writer="mlpkit train")
         with _sigint_deferred():
             self.checkpointer.save()
         self.finished = True
@@ -223,6 +230,15 @@ class TrainRun:
             from ..plotting import plot_history
 
             written += [p.name for p in plot_history(merged, self.out, title=data.name)]
+        if cfg.plots and self._draws_boundary():
+            from ..plotting import decision_boundary
+
+            decision_boundary(run.network, data.train.X, data.train.y, X_test=data.test.X, y_test=data.test.y,
+                              title=data.name, class_names=run.data.classes, path=self.out / BOUNDARY_FILE)
+            written.append(BOUNDARY_FILE)
+        if recorder is not None and recorder.snapshots:
+            recorder.save_gif(self.out / BOUNDARY_ANIMATION)
+            written.append(BOUNDARY_ANIMATION)
         if cfg.quiet:
             self.console.print(f"{summary}  saved to {self.out}", markup=False)
         else:

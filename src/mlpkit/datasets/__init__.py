@@ -1,4 +1,5 @@
-"""Data for mlpkit: MNIST and the embedded 8x8 digits, user CSV/NPZ files, splitting, batching, augmentation.
+"""Data for mlpkit: MNIST and the embedded 8x8 digits, generated 2-D (planar) sets, user CSV/NPZ files,
+splitting, batching, augmentation.
 
 >>> from mlpkit.datasets import load_digits
 >>> data = load_digits()
@@ -21,10 +22,13 @@ from .digits import load_digits
 from .errors import ChecksumError, DataFormatError, DataNotFoundError
 from .idx import IDXFormatError, read_idx, write_idx
 from .mnist import load_mnist
+from .planar import COURSE_DATASETS, PLANAR_DATASETS, load_planar, make_planar
 from .splits import iterate_minibatches, one_hot, split_dataset
 from .user import load_csv, load_npz
 
 __all__ = [
+    "COURSE_DATASETS",
+    "PLANAR_DATASETS",
     "Augmenter",
     "ChecksumError",
     "Compose",
@@ -43,6 +47,8 @@ __all__ = [
     "load_digits",
     "load_mnist",
     "load_npz",
+    "load_planar",
+    "make_planar",
     "one_hot",
     "read_idx",
     "shift_images",

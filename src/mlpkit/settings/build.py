@@ -147,7 +147,8 @@ def build_run(settings: TrainSettings, *, data: Data | None = None, checkpoint: 
     error)."""
     label = Labels(sources)
     data = data if data is not None else load_data(settings.dataset, label_column=settings.label_column,
-                                                    seed=settings.seed, dtype=settings.dtype)
+                                                    seed=settings.seed, dtype=settings.dtype, samples=settings.samples,
+                                                    noise=settings.noise, classes=settings.classes)
     dataset = data.dataset
     if dataset.train.X.ndim != 2:
         raise SettingsError(f"{dataset.name}: the training inputs must be one row per example")

@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..callbacks import EarlyStopping
+from ..datasets import COURSE_DATASETS, PLANAR_DATASETS
+from ..datasets.planar import check_planar_arguments
 from ..layers import Dropout
 from ..optimizers import get_optimizer
 from ..regularizers import L1, L2
@@ -30,6 +32,11 @@ from .options import (
     SettingsError,
     TrainSettings,
 )
+
+#: the options that shape a generated 2-D data set
+PLANAR_OPTIONS = ("samples", "noise", "classes")
+#: the most frames of --boundary-frames (each is a figure drawn at the end of training)
+MAX_BOUNDARY_FRAMES = 200
 
 
 class Labels:
@@ -164,6 +171,23 @@ def _check_applies(options: tuple[Option, ...], chosen: str, given: set[str], la
             raise SettingsError(f"{label(option.name)} applies to --schedule {' or '.join(users)}, not {chosen}")
 
 
+def _check_planar(dataset: str, raw: Mapping[str, Any], label: Labels) -> None:
+    """--samples, --noise and --classes shape a generated 2-D set; refused for any other data set."""
+    given = [name for name in PLANAR_OPTIONS if raw[name] is not None]
+    if not given:
+        return
+    if dataset in COURSE_DATASETS:
+        similar = dataset.removeprefix("course_")
+        hint = f"; --dataset {similar} takes it" if similar in PLANAR_DATASETS else ""
+        raise SettingsError(f"{label(given[0])} does not apply to {dataset}, the course's fixed recipe{hint}")
+    if dataset not in PLANAR_DATASETS:
+        raise SettingsError(f"{label(given[0])} applies to the generated 2-D data sets "
+                            f"({', '.join(PLANAR_DATASETS)}), not {dataset}")
+    labels = {"n_samples": label("samples"), "noise": label("noise"), "n_classes": label("classes")}
+    with library_check(labels, f"--dataset {dataset}"):
+        check_planar_arguments(dataset, raw["samples"], raw["noise"], 2 if raw["classes"] is None else raw["classes"])
+
+
 def resolve(values: Mapping[str, Any], sources: Mapping[str, str] | None = None) -> TrainSettings:
     """Check option values (defaults filled in for missing or None ones) and return the run's settings.
 
@@ -181,6 +205,7 @@ def resolve(values: Mapping[str, Any], sources: Mapping[str, str] | None = None)
         out[name] = str(raw[name]).strip()
         if not out[name]:
             raise SettingsError(f"{label(name)} must not be empty")
+    _check_planar(out["dataset"], raw, label)
     for name in ("dtype", "activation", "output", "init", "optimizer", "schedule"):
         out[name] = choice(raw[name], OPTION_BY_NAME[name], label(name))
     if raw["cost"] is not None:
@@ -248,5 +273,9 @@ def resolve(values: Mapping[str, Any], sources: Mapping[str, str] | None = None)
     out["out"] = None if raw["out"] is None else str(raw["out"])
     out["plots"], out["quiet"] = bool(raw["plots"]), bool(raw["quiet"])
     out["checkpoint_every"] = _non_negative_int(raw["checkpoint_every"], label("checkpoint_every"))
+    out["boundary_frames"] = _non_negative_int(raw["boundary_frames"], label("boundary_frames"))
+    if out["boundary_frames"] == 1 or out["boundary_frames"] > MAX_BOUNDARY_FRAMES:
+        raise SettingsError(f"{label('boundary_frames')} must be 0 (off) or from 2 to {MAX_BOUNDARY_FRAMES} frames, "
+                            f"got {out['boundary_frames']}")
     out["dashboard"] = None if raw["dashboard"] is None else str(raw["dashboard"]).strip()
     return TrainSettings(**out)

@@ -1,5 +1,7 @@
-"""The data set a run's settings name: ``digits``, ``mnist`` or a user's CSV/NPZ file, split as the run
-splits it (the same seed gives the same split, so ``evaluate`` and ``diagnose`` find a model's test set)."""
+"""The data set a run's settings name: ``digits``, ``mnist``, a generated 2-D set (``circles``, ``moons``,
+``flower``, ``spiral``, ``xor``, ``gaussian``), one of the course's recipes (``course_flower``...) or a user's
+CSV/NPZ file, split as the run splits it (the same seed gives the same points and the same split, so
+``evaluate`` and ``diagnose`` find a model's test set)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from .. import datasets
-from ..datasets import Dataset, Split
+from ..datasets import COURSE_DATASETS, PLANAR_DATASETS, Dataset, Split
 from .options import SettingsError
 
 #: fractions of a user's CSV/NPZ file for train / validation / test (stratified, seeded)
 USER_SPLIT = (0.8, 0.1, 0.1)
-BUILT_IN = ("digits", "mnist")
+#: validation and test fractions of a generated 2-D set (60/20/20, as the digits): a run gets validation
+#: curves, early stopping and a search's default metric
+PLANAR_VALIDATION, PLANAR_TEST = 0.2, 0.2
+BUILT_IN = ("digits", "mnist", *PLANAR_DATASETS, *COURSE_DATASETS)
+#: how an error names the accepted values of --dataset
+ACCEPTED = f"{', '.join(BUILT_IN)} or a .csv/.npz file"
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,7 @@ def load_whole_file(path: Path, label_column: str, dtype: str) -> Split:
     """A user's whole CSV or NPZ file as one split (labels checked to be class indices)."""
     if not path.is_file():
         what = "is a directory" if path.is_dir() else "does not exist"
-        raise SettingsError(f"--dataset must be 'digits', 'mnist' or a .csv/.npz file; {path} {what}")
+        raise SettingsError(f"--dataset must be one of {ACCEPTED}; {path} {what}")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         whole = datasets.load_csv(path, label_column=label_column, dtype=dtype)
@@ -50,13 +57,22 @@ def load_whole_file(path: Path, label_column: str, dtype: str) -> Split:
     return whole
 
 
-def load_data(dataset: str, *, label_column: str = "label", seed: int = 0, dtype: str = "float32") -> Data:
-    """``digits`` (60/20/20 split by ``seed``), ``mnist`` (Nielsen's 50k/10k/10k) or a CSV/NPZ file split
-    80/10/10, stratified, by ``seed``."""
+def load_data(dataset: str, *, label_column: str = "label", seed: int = 0, dtype: str = "float32",
+              samples: int | None = None, noise: float | None = None, classes: int | None = None) -> Data:
+    """``digits`` (60/20/20 split by ``seed``), ``mnist`` (Nielsen's 50k/10k/10k), a generated 2-D set of
+    ``samples`` points with ``noise`` and ``classes`` (made and split 60/20/20 by ``seed``), a course recipe
+    (the course's own points and split) or a CSV/NPZ file split 80/10/10, stratified, by ``seed``.
+    ``samples``, ``noise`` and ``classes`` apply to the generated sets only (None: their defaults)."""
     if dataset == "digits":
         return Data(datasets.load_digits(seed=seed, dtype=dtype))
     if dataset == "mnist":
         return Data(datasets.load_mnist(split="book", dtype=dtype))
+    if dataset in PLANAR_DATASETS:
+        return Data(datasets.load_planar(dataset, n_samples=samples, noise=noise, seed=seed, n_classes=classes or 2,
+                                         validation_fraction=PLANAR_VALIDATION, test_fraction=PLANAR_TEST,
+                                         dtype=dtype))
+    if dataset in COURSE_DATASETS:
+        return Data(datasets.load_planar(dataset, dtype=dtype))
     path = dataset_path(dataset)
     whole = load_whole_file(path, label_column, dtype)
     n_classes = len(whole.classes) if whole.classes is not None else int(whole.y.max()) + 1

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..activations import ACTIVATION_NAMES
+from ..datasets.planar import COURSE_DATASETS, DEFAULT_NOISE, DEFAULT_SAMPLES, PLANAR_DATASETS
 from ..initializers import INITIALIZERS
 from ..losses import LOSS_NAMES
 from ..network import Network
@@ -97,9 +98,17 @@ def _schedule_option(name: str, flags: tuple[str, ...], kind: str, help: str) ->
 OPTIONS: tuple[Option, ...] = (
     # data
     Option("dataset", ("--dataset",), "str", "digits",
-           "'digits' (embedded 8x8 digits), 'mnist', or a .csv/.npz file (split 80/10/10, stratified)"),
+           f"'digits' (embedded 8x8 digits), 'mnist', a generated 2-D set ({', '.join(PLANAR_DATASETS)}: split "
+           f"60/20/20), one of the course's recipes ({', '.join(COURSE_DATASETS)}), or a .csv/.npz file (split "
+           "80/10/10, stratified)"),
     Option("label_column", ("--label-column",), "str", "label", "label column of a CSV file"),
     Option("dtype", ("--dtype",), "str", "float32", "floating-point precision", tuple(FLOAT_DTYPES)),
+    Option("samples", ("--samples",), "int", None,
+           f"points of a generated 2-D set (default {DEFAULT_SAMPLES})"),
+    Option("noise", ("--noise",), "float", None,
+           "noise of a generated 2-D set: the standard deviation of its Gaussian noise (default: "
+           + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_NOISE.items()) + ")"),
+    Option("classes", ("--classes",), "int", None, "classes of the generated spiral or gaussian set (default 2)"),
     # network
     Option("layers", ("--layers",), "list", "auto,30,auto",
            "layer sizes, e.g. 784,100,10; 'auto' first/last takes the size from the data"),
@@ -154,7 +163,11 @@ OPTIONS: tuple[Option, ...] = (
            "image augmentation each epoch, comma-combinable: shift, rotate, elastic, affine"),
     # output
     Option("out", ("--out",), "str", None, "run directory (default runs/<timestamp>)", saved=False),
-    Option("plots", ("--plots",), "bool", True, "write cost.png and accuracy.png", saved=False),
+    Option("plots", ("--plots",), "bool", True,
+           "write cost.png and accuracy.png (and boundary.png, the decision boundary, for 2-D data)", saved=False),
+    Option("boundary_frames", ("--boundary-frames",), "int", 0,
+           "also write boundary.gif: the decision boundary of 2-D data at N evenly spaced epochs (0: off)",
+           saved=False),
     Option("checkpoint_every", ("--checkpoint-every",), "int", 0,
            "also write checkpoint.mlpkc every N epochs (0: on Ctrl-C and at the end)", saved=False),
     Option("quiet", ("--quiet",), "bool", False, "print only the final result", saved=False),
@@ -180,6 +193,9 @@ class TrainSettings:
     """
 
     dataset: str
+    samples: int | None
+    noise: float | None
+    classes: int | None
     label_column: str
     dtype: str
     layers: list[int | str]
@@ -216,6 +232,7 @@ class TrainSettings:
     augment: list[str]
     out: str | None
     plots: bool
+    boundary_frames: int
     checkpoint_every: int
     quiet: bool
     dashboard: str | None

@@ -141,7 +141,7 @@ def check_options(options: Mapping[str, Any] | None, space: SearchSpace | None =
     """The fixed ``mlpkit train`` options, checked key by key and converted; a searched parameter must be a
     train option that is not fixed and not one of :data:`FIXED_ONLY`."""
     options = convert_mapping(dict(options or {}), where="the fixed training options")
-    for name in ("out", "plots", "quiet", "checkpoint_every"):
+    for name in ("out", "plots", "boundary_frames", "quiet", "checkpoint_every"):
         if name in options:
             raise SettingsError(f"training option {name!r} does not apply to a search (each trial writes nothing)")
     for key in space or ():

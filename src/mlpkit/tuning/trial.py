@@ -24,9 +24,10 @@ from .pruning import PruningCallback, pruner_from_config
 __all__ = ["FIXED_ONLY", "pin_blas_threads", "run_trial", "trial_id", "worker_info"]
 
 #: options that describe the search itself, never a searched hyper-parameter
-FIXED_ONLY = ("dataset", "label_column", "seed", "out", "plots", "checkpoint_every", "quiet")
+FIXED_ONLY = ("dataset", "samples", "noise", "classes", "label_column", "seed", "out", "plots", "boundary_frames",
+              "checkpoint_every", "quiet")
 
-_DATA_CACHE: dict[tuple[str, str, int, str], Data] = {}
+_DATA_CACHE: dict[tuple, Data] = {}
 
 
 def trial_id(params: dict[str, Any], seed: int) -> str:
@@ -58,9 +59,10 @@ def worker_info() -> dict[str, Any]:
 
 
 def _data(cfg: TrainSettings) -> Data:
-    key = (cfg.dataset, cfg.label_column, cfg.seed, cfg.dtype)
+    key = (cfg.dataset, cfg.label_column, cfg.seed, cfg.dtype, cfg.samples, cfg.noise, cfg.classes)
     if key not in _DATA_CACHE:  # a worker runs many trials on the same data: load it once
-        _DATA_CACHE[key] = load_data(cfg.dataset, label_column=cfg.label_column, seed=cfg.seed, dtype=cfg.dtype)
+        _DATA_CACHE[key] = load_data(cfg.dataset, label_column=cfg.label_column, seed=cfg.seed, dtype=cfg.dtype,
+                                     samples=cfg.samples, noise=cfg.noise, classes=cfg.classes)
     return _DATA_CACHE[key]
 
 

@@ -1,22 +1,33 @@
 """The Starlette application of ``mlpkit serve``: pages, JSON endpoints and the run event streams.
 
-Pages (plain HTML + JS from ``static/``): ``/`` (index), ``/slowdown``, ``/softmax``, ``/dashboard``, ``/draw``.
+Pages (plain HTML + JS from ``static/``): ``/`` (index), ``/slowdown``, ``/softmax``, ``/dashboard``, ``/draw``,
+``/playground``, ``/graph``.
 
 JSON endpoints (errors are ``{"error": "<what was wrong>"}`` with a 4xx status):
 
 =========================================  =========================================================
 ``GET  /api/health``                       ``{"status": "ok", "version": ...}``
+``GET  /vendor/plotly.min.js``             the charting library, served from the installed ``plotly`` package
 ``POST /api/neuron``                       the learning-slowdown neuron (:mod:`.neuron`) for w, b, eta, cost...
+``POST /api/graph``                        the lecture's computation graph (:mod:`.graph`): nodes, steps, SVG
 ``GET  /api/models``                       models for the draw page (:mod:`.models`)
 ``POST /api/models?name=FILE``             upload a model file as the raw body (size-limited)
 ``POST /api/predict``                      ``{"model": id, "pixels": [[...]]}`` -> class probabilities
-``GET  /api/runs``                         all runs, newest first
+``GET  /api/options``                      the run form's option table: choices, defaults, each optimizer's rate
+``GET  /api/runs``                         all runs, newest first, and the run directories that did not read
 ``POST /api/runs``                         start a run (settings as ``mlpkit train``'s options)
-``GET  /api/runs/{id}``                    one run's summary and events
+``GET  /api/runs/{id}``                    one run's summary (with its progress in the epoch) and events
 ``POST /api/runs/{id}/stop``               ask a run to stop after its current epoch
-``GET  /api/runs/{id}/events``             server-sent events of the run, from the first (or Last-Event-ID)
+``GET  /api/runs/{id}/events``             server-sent events of the run, from the first (or Last-Event-ID);
+                                           ``event: progress`` messages (no id) give the epoch's batches done
 ``POST /api/runs/attach``                  ``mlpkit train --dashboard``: register a run
 ``POST /api/runs/{id}/events``             ``mlpkit train --dashboard``: one epoch or the end
+``GET  /api/playground/options``           the playground's choices, limits and course presets (:mod:`.playground`)
+``POST /api/playground``                   open a playground session: data set + network + training settings
+``GET  /api/playground/{id}?since=N``      a session's state: history after epoch N, gradient norms, boundary
+``POST /api/playground/{id}/step``         ``{"epochs": k}``: train up to k more epochs (time-limited)
+``POST /api/playground/{id}/reset``        back to epoch 0 with the same initial weights
+``DELETE /api/playground/{id}``            close a session
 =========================================  =========================================================
 """
 
@@ -43,13 +54,18 @@ from starlette.staticfiles import StaticFiles
 from .. import __version__
 from ._requests import BadRequest, check_keys, choice, integer, number, read_body, read_json
 from .digit import PREPROCESSORS
+from .graph import DEFAULTS as GRAPH_DEFAULTS
+from .graph import LIMITS as GRAPH_LIMITS
+from .graph import graph_payload
 from .models import ModelRegistry
 from .neuron import COSTS, train_neuron
-from .runs import RunManager, run_config
+from .playground import Playground
+from .playground import routes as playground_routes
+from .runs import RunManager, run_config, run_options
 
 STATIC = Path(__file__).parent / "static"
 PAGES = {"/": "index.html", "/slowdown": "slowdown.html", "/softmax": "softmax.html", "/dashboard": "dashboard.html",
-         "/draw": "draw.html"}
+         "/draw": "draw.html", "/playground": "playground.html", "/graph": "graph.html"}
 #: default limit of an uploaded model file
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 #: largest drawing accepted (pixels per side)
@@ -69,6 +85,25 @@ def _app_state(request: Request) -> tuple[ModelRegistry, RunManager]:
 
 
 # ------------------------------------------------------------------------------------------ demos
+def plotly_script() -> Path | None:
+    """plotly.js as the ``plotly`` Python package ships it (a dependency of ``mlpkit[web]``), or None."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
+    return path if path.is_file() else None
+
+
+async def plotly_js(request: Request) -> Response:
+    path = plotly_script()
+    if path is None:
+        return JSONResponse({"error": "the charts need the plotly package: pip install 'mlpkit[web]'"},
+                            status_code=404)
+    return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+
+
 async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "version": __version__})
 
@@ -81,6 +116,14 @@ async def neuron(request: Request) -> Response:
             "epochs": integer(body, "epochs", 300, 1, 5000), "x": number(body, "x", 1.0, -10, 10),
             "y": number(body, "y", 0.0, 0, 1)}
     return JSONResponse({"settings": args, **await run_in_threadpool(lambda: train_neuron(**args))})
+
+
+async def graph(request: Request) -> Response:
+    body = await read_json(request)
+    check_keys(body, ("example", *GRAPH_LIMITS))
+    args: dict[str, Any] = {"example": choice(body, "example", GRAPH_DEFAULTS["example"], ("two-layer", "logistic"))}
+    args.update({key: integer(body, key, GRAPH_DEFAULTS[key], low, high) for key, (low, high) in GRAPH_LIMITS.items()})
+    return JSONResponse({"settings": args, **await run_in_threadpool(lambda: graph_payload(**args))})
 
 
 # ------------------------------------------------------------------------------------------ models
@@ -153,9 +196,13 @@ def _run(request: Request):
     return run
 
 
+async def options(request: Request) -> Response:
+    return JSONResponse(run_options())
+
+
 async def list_runs(request: Request) -> Response:
     _, runs = _app_state(request)
-    return JSONResponse({"runs": runs.list()})
+    return JSONResponse({"runs": runs.list(), "skipped": runs.skipped})
 
 
 async def start_run(request: Request) -> Response:
@@ -169,6 +216,9 @@ async def start_run(request: Request) -> Response:
         run = runs.start(cfg)
     except RuntimeError as exc:
         raise BadRequest(str(exc), 409) from None
+    except OSError as exc:
+        return JSONResponse({"error": f"cannot make the run's directory under --runs: {exc.strerror or exc}"},
+                            status_code=503)
     return JSONResponse(run.summary(), status_code=201)
 
 
@@ -209,7 +259,7 @@ async def stream_events(request: Request) -> Response:
     start = int(last) + 1 if last is not None and last.isdigit() else 0
 
     async def events() -> AsyncIterator[str]:
-        index, quiet = start, 0.0
+        index, quiet, shown = start, 0.0, None
         yield "retry: 2000\n\n"
         while True:
             fresh = run.events_from(index)
@@ -218,6 +268,10 @@ async def stream_events(request: Request) -> Response:
                 index += 1
                 if event["type"] == "end":
                     return
+            progress = run.progress()
+            if progress is not None and progress != shown:
+                yield f"event: progress\ndata: {json.dumps(progress)}\n\n"
+                shown, quiet = progress, 0.0
             if fresh:
                 quiet = 0.0
             elif quiet >= KEEPALIVE_S:
@@ -242,20 +296,27 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(*, models_dir: str | Path | None = None, max_upload: int = MAX_UPLOAD_BYTES,
-               upload_dir: str | Path | None = None) -> Starlette:
+               upload_dir: str | Path | None = None, runs_dir: str | Path | None = None) -> Starlette:
     """The app. ``models_dir``: directory of ``.mlpk`` files for the draw page; ``max_upload``: largest model
-    upload in bytes; ``upload_dir``: where uploads are kept (default: a new temporary directory)."""
+    upload in bytes; ``upload_dir``: where uploads are kept (default: a new temporary directory); ``runs_dir``:
+    the runs root, where the dashboard keeps its runs and whose runs it lists from the start (created on the
+    first run; default None: runs are kept in memory only)."""
     if models_dir is not None and not Path(models_dir).is_dir():
         raise ValueError(f"--models {models_dir} is not a directory")
+    if runs_dir is not None and Path(runs_dir).exists() and not Path(runs_dir).is_dir():
+        raise ValueError(f"--runs {runs_dir} is a file; give a directory")
     if isinstance(max_upload, bool) or not isinstance(max_upload, int) or max_upload < 1:
         raise ValueError(f"the upload limit must be a positive number of bytes, got {max_upload!r}")
     routes = [Route(path, _page(name)) for path, name in PAGES.items()]
     routes += [
         Route("/api/health", health),
+        Route("/vendor/plotly.min.js", plotly_js),
         Route("/api/neuron", neuron, methods=["POST"]),
+        Route("/api/graph", graph, methods=["POST"]),
         Route("/api/models", list_models, methods=["GET"]),
         Route("/api/models", upload_model, methods=["POST"]),
         Route("/api/predict", predict, methods=["POST"]),
+        Route("/api/options", options, methods=["GET"]),
         Route("/api/runs", list_runs, methods=["GET"]),
         Route("/api/runs", start_run, methods=["POST"]),
         Route("/api/runs/attach", attach_run, methods=["POST"]),
@@ -263,6 +324,7 @@ def create_app(*, models_dir: str | Path | None = None, max_upload: int = MAX_UP
         Route("/api/runs/{run_id}/stop", stop_run, methods=["POST"]),
         Route("/api/runs/{run_id}/events", stream_events, methods=["GET"]),
         Route("/api/runs/{run_id}/events", report_event, methods=["POST"]),
+        *playground_routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     own_uploads = upload_dir is None
@@ -278,6 +340,8 @@ def create_app(*, models_dir: str | Path | None = None, max_upload: int = MAX_UP
     app = Starlette(routes=routes, exception_handlers={BadRequest: _bad_request, HTTPException: _http_error},
                     lifespan=lifespan)
     app.state.models = ModelRegistry(None if models_dir is None else Path(models_dir), uploads)
-    app.state.runs = RunManager(app.state.models)
+    app.state.runs = RunManager(app.state.models, None if runs_dir is None else Path(runs_dir))
+    app.state.runs.load_saved()
     app.state.max_upload = max_upload
+    app.state.playground = Playground()
     return app

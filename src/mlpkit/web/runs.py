@@ -1,54 +1,94 @@
-"""Training runs the dashboard follows: started by the page (one background thread each) or attached by
-``mlpkit train --dashboard URL``, each with an id and a list of events.
+"""Training runs the dashboard follows: started by the page (one background thread each), attached by
+``mlpkit train --dashboard URL``, or read back from the runs root when the server starts; each with an id and
+a list of events.
 
 A run's events are ``{"type": "start", ...}``, one ``{"type": "epoch", ...}`` per epoch (see
 :mod:`mlpkit.web.epochs`) and ``{"type": "end", "status": ..., "message": ...}``. The page reads them as
-server-sent events, from the first, so a page opened late (or reconnected) sees the whole run.
+server-sent events, from the first, so a page opened late (or reconnected) sees the whole run. Once a run
+has ended, only its last epoch keeps its misclassified images (the page shows the latest grid), so that
+finished runs stay small.
 
 A run started here is built by :func:`mlpkit.settings.build_run` (as ``mlpkit train`` builds it) and trains
 in a daemon thread; the server stays responsive because NumPy releases the GIL in its matrix products. Any
 exception in the thread ends that run with status ``failed`` and the error as its message, and nothing else;
 a run stopped by the divergence guard ends ``diverged`` with the guard's one-line message. Stopping is
 cooperative: the run's callback sets ``network.stop_training`` at the end of the current epoch. A finished
-run's network becomes a model of the draw-a-digit page.
+run's network becomes a model of the draw-a-digit page. With a runs root, the run keeps its directory there
+(:mod:`.rundirs`) and its id is the directory's name, so that its link (``/dashboard?run=ID``) still opens it
+after a restart.
+
+Progress within an epoch costs the training loop nothing: :meth:`Run.progress` reads the optimizer's step
+counter (``optimizer.iterations``, one per mini-batch) when a page asks, as ``mlpkit train``'s live bar does.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import functools
 import math
 import secrets
 import threading
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..callbacks import Callback
+from ..datasets import COURSE_DATASETS, PLANAR_DATASETS
 from ..history import History
 from ..network import Network
-from ..settings import Data, SettingsError, TrainSettings, build_run, convert_mapping, load_data, resolve
+from ..optimizers import OPTIMIZER_NAMES
+from ..serialization import save_network
+from ..settings import (
+    OPTION_BY_NAME,
+    Data,
+    SettingsError,
+    TrainingRun,
+    TrainSettings,
+    build_run,
+    convert_mapping,
+    load_data,
+    resolve,
+)
+from ..settings.options import AUGMENTERS
+from ..settings.rundir import HISTORY_FILE, MODEL_FILE, write_config
+from . import rundirs
 from .epochs import MAX_IMAGES, EpochSummary, finite_logs
 from .models import ModelRegistry
 
 #: the settings a run from the page may give (names as ``mlpkit train``'s options)
-RUN_FIELDS = ("dataset", "layers", "activation", "output", "init", "optimizer", "lr", "l2", "l1", "dropout",
-              "batch_norm", "standardize", "epochs", "batch_size", "seed")
-DATASETS = ("digits", "mnist")
+RUN_FIELDS = ("dataset", "layers", "activation", "output", "init", "batch_norm", "standardize", "optimizer", "lr",
+              "momentum", "beta1", "beta2", "weight_decay", "schedule", "decay_rate", "decay_epochs", "staircase",
+              "step_size", "factor", "patience", "l2", "l1", "dropout", "input_dropout", "augment", "early_stopping",
+              "monitor", "epochs", "batch_size", "seed", "samples", "noise", "classes")
+DATASETS = ("digits", "mnist", *PLANAR_DATASETS, *COURSE_DATASETS)
+#: points of a generated 2-D set from the page
+MAX_SAMPLES = 20_000
+#: data sets kept loaded (the least recently used is dropped first)
+MAX_LOADED = 8
 MAX_EPOCHS = 500
-#: server runs training at the same time (each takes a core)
+#: layers of a run from the page, and the widest layer
+MAX_LAYERS, MAX_WIDTH = 12, 4096
+#: server runs training at the same time (each takes a core), and the threads of a run's augmentation
 MAX_ACTIVE = 2
-#: runs remembered; the oldest finished ones are forgotten first
-MAX_RUNS = 50
-FINISHED = ("completed", "stopped", "diverged", "failed")
+AUGMENT_JOBS = 2
+#: runs remembered; the oldest finished ones are forgotten first (a kept run comes back at the next start)
+MAX_RUNS = 300
+FINISHED = ("completed", "stopped", "diverged", "failed", "interrupted")
 #: where a run's settings came from, for the messages that name them
 REQUEST = {name: "the request" for name in RUN_FIELDS}
 
 
 def run_config(body: dict[str, Any]) -> TrainSettings:
-    """Check a run request with ``mlpkit train``'s own rules; SettingsError (a ValueError) says what is wrong."""
+    """Check a run request with ``mlpkit train``'s own rules; SettingsError (a ValueError) says what is wrong.
+    An option left out (or null) is not set, so the library's default applies: the learning rate of the
+    chosen optimizer, the parameters of the chosen schedule."""
     unknown = sorted(set(body) - set(RUN_FIELDS))
     if unknown:
         raise SettingsError(f"unknown setting {unknown[0]!r}; allowed: {', '.join(RUN_FIELDS)}")
@@ -59,7 +99,35 @@ def run_config(body: dict[str, Any]) -> TrainSettings:
     cfg = resolve(values, REQUEST)
     if cfg.epochs > MAX_EPOCHS:
         raise SettingsError(f"'epochs' in the request must be at most {MAX_EPOCHS}, got {cfg.epochs}")
+    if len(cfg.layers) > MAX_LAYERS:
+        raise SettingsError(f"'layers' in the request may have at most {MAX_LAYERS} layers, got {len(cfg.layers)}")
+    if cfg.samples is not None and cfg.samples > MAX_SAMPLES:
+        raise SettingsError(f"'samples' in the request must be at most {MAX_SAMPLES}, got {cfg.samples}")
+    widest = max((s for s in cfg.layers if isinstance(s, int)), default=0)
+    if widest > MAX_WIDTH:
+        raise SettingsError(f"'layers' in the request may have at most {MAX_WIDTH} units a layer, got {widest}")
     return cfg
+
+
+@functools.cache
+def run_options() -> dict[str, Any]:
+    """The option table of the page's form, from the settings' own table: for each field its kind, default,
+    choices and help; which optimizers or schedules a parameter applies to and their defaults; and the
+    learning rate each optimizer starts from when none is given (the book's 0.5 for SGD, the optimizer's
+    own default else), as :func:`~mlpkit.settings.resolve` fills it in."""
+    options = {}
+    for name in RUN_FIELDS:
+        option = OPTION_BY_NAME[name]
+        entry: dict[str, Any] = {"kind": option.kind, "default": option.default, "help": option.help,
+                                 "choices": list(option.choices)}
+        if option.target is not None:
+            entry.update(target=option.target, applies_to=list(option.users), defaults=option.library_defaults())
+        options[name] = entry
+    options["dataset"]["choices"] = list(DATASETS)
+    options["augment"]["choices"] = list(AUGMENTERS)
+    learning_rates = {name: resolve({"optimizer": name}).lr for name in OPTIMIZER_NAMES}
+    return {"fields": list(RUN_FIELDS), "options": options, "learning_rates": learning_rates,
+            "limits": {"epochs": MAX_EPOCHS, "layers": MAX_LAYERS, "width": MAX_WIDTH}}
 
 
 @dataclass
@@ -68,7 +136,7 @@ class Run:
 
     id: str
     name: str
-    source: str  # "server" or "attached"
+    source: str  # "server", "attached", or "train" (a run directory of mlpkit train read back)
     epochs: int
     settings: dict[str, Any]
     status: str = "running"
@@ -77,6 +145,9 @@ class Run:
     events: list[dict[str, Any]] = field(default_factory=list)
     stop_requested: threading.Event = field(default_factory=threading.Event)
     created: float = field(default_factory=time.time)
+    directory: Path | None = None
+    #: batches done and batches per epoch of the epoch in progress (set by the training thread)
+    progress_source: Callable[[], tuple[int, int]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -98,42 +169,77 @@ class Run:
         with self._lock:
             return self.events[start:]
 
+    def progress(self) -> dict[str, int] | None:
+        """``{"epoch": the epoch in progress (1-based), "batches": done, "total": per epoch}`` while training."""
+        source = self.progress_source
+        if source is None or self.finished:
+            return None
+        batches, total = source()
+        return {"epoch": min(self.epoch + 1, self.epochs), "batches": batches, "total": total}
+
     def finish(self, status: str, message: str = "", **result: Any) -> None:
         with self._lock:
             if self.finished:
                 return
             self.result.update(result)
             self.message = message
+            self.progress_source = None
+            epochs = [i for i, e in enumerate(self.events) if e["type"] == "epoch"]
+            for i in epochs[:-1]:  # the page shows the latest mistakes only
+                if self.events[i].get("misclassified") is not None:
+                    self.events[i] = {**self.events[i], "misclassified": None}
             self.events.append({"type": "end", "status": status, "message": message, **result})
             self.status = status
 
     def summary(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "source": self.source, "status": self.status,
                 "message": self.message, "epoch": self.epoch, "epochs": self.epochs, "settings": self.settings,
-                "created": self.created, **self.result}
+                "created": self.created, "url": f"/dashboard?run={self.id}", "progress": self.progress(),
+                "directory": self.directory.name if self.directory is not None else None, **self.result}
+
+
+def _run_name(cfg: TrainSettings) -> str:
+    """How the page lists a run: data set, layer sizes, optimizer and learning rate."""
+    return f"{cfg.dataset} [{','.join(map(str, cfg.layers))}] {cfg.optimizer} lr {cfg.lr:g}"
 
 
 class _Stream(Callback):
-    """Adds each epoch's event to the run and stops training when the page asked for it."""
+    """Adds each epoch's event to the run, marks where the next epoch's mini-batches start counting, and stops
+    training when the page asked for it."""
 
-    def __init__(self, run: Run, summary: EpochSummary) -> None:
+    def __init__(self, run: Run, summary: EpochSummary, training: TrainingRun) -> None:
         self.run = run
         self.summary = summary
+        self.optimizer = training.optimizer
+        self.batches = math.ceil(len(training.data.dataset.train.y) / training.settings.batch_size)
+        self.first_step = self.optimizer.iterations
+
+    def count(self) -> tuple[int, int]:
+        return min(self.optimizer.iterations - self.first_step, self.batches), self.batches
+
+    def on_train_begin(self, network: Network, history: History) -> None:
+        super().on_train_begin(network, history)
+        self.first_step = self.optimizer.iterations
+        self.run.progress_source = self.count
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        self.first_step = self.optimizer.iterations
         self.run.add(self.summary.event(self.network, epoch, logs))
         if self.run.stop_requested.is_set():
             self.network.stop_training = True
 
 
 class RunManager:
-    """All runs by id; starts server runs in threads."""
+    """All runs by id; starts server runs in threads. With ``runs_dir`` the server's runs are kept there, and
+    the runs found there when it starts are listed (:meth:`load_saved`)."""
 
-    def __init__(self, models: ModelRegistry) -> None:
+    def __init__(self, models: ModelRegistry, runs_dir: Path | None = None) -> None:
         self.models = models
+        self.runs_dir = runs_dir
+        self.skipped: list[dict[str, str]] = []
         self._runs: OrderedDict[str, Run] = OrderedDict()
         self._lock = threading.Lock()
-        self._data: dict[tuple[str, int, str], Data] = {}
+        self._data: OrderedDict[tuple[Any, ...], Data] = OrderedDict()
         self._data_lock = threading.Lock()
 
     # ---------------------------------------------------------------------------------- registry
@@ -168,54 +274,109 @@ class RunManager:
         for run in runs:
             run.stop_requested.set()
 
+    def load_saved(self) -> None:
+        """List the runs kept in the runs root (:func:`.rundirs.scan`); unreadable directories go to
+        ``skipped`` with the reason."""
+        if self.runs_dir is None:
+            return
+        saved, self.skipped = rundirs.scan(self.runs_dir)
+        for kept in saved:
+            run = Run(kept.id, kept.name, kept.source, kept.epochs, kept.settings, status=kept.status,
+                      message=kept.message, result=kept.result, events=kept.events, created=kept.created,
+                      directory=self.runs_dir / kept.id)
+            self._register(run)
+
     # ---------------------------------------------------------------------------------- server runs
-    def load_data(self, dataset: str, seed: int, dtype: str) -> Data:
-        """The data set, loaded once per (name, seed, dtype)."""
-        key = (dataset, seed, dtype)
+    def load_data(self, cfg: TrainSettings) -> Data:
+        """The data set of ``cfg``, loaded once per (name, seed, dtype, samples, noise, classes); the
+        :data:`MAX_LOADED` most recently used stay loaded."""
+        key = (cfg.dataset, cfg.seed, cfg.dtype, cfg.samples, cfg.noise, cfg.classes)
         with self._data_lock:
             if key not in self._data:
-                self._data[key] = load_data(dataset, seed=seed, dtype=dtype)
+                self._data[key] = load_data(cfg.dataset, seed=cfg.seed, dtype=cfg.dtype, samples=cfg.samples,
+                                            noise=cfg.noise, classes=cfg.classes)
+                while len(self._data) > MAX_LOADED:
+                    self._data.popitem(last=False)
+            self._data.move_to_end(key)
             return self._data[key]
 
     def start(self, cfg: TrainSettings) -> Run:
-        """Register a run of ``cfg`` and start its thread (RuntimeError when too many are training)."""
+        """Register a run of ``cfg`` and start its thread (RuntimeError when too many are training; OSError
+        when its directory cannot be made)."""
         settings = {k: v for k, v in cfg.effective().items() if v is not None and v is not False}
-        name = f"{cfg.dataset} [{','.join(map(str, cfg.layers))}] {cfg.optimizer} lr {cfg.lr:g}"
-        run = self._register(Run(self._new_id(), name, "server", cfg.epochs, settings))
+        name = _run_name(cfg)
+        directory = rundirs.new_directory(self.runs_dir) if self.runs_dir is not None else None
+        run_id = directory.name if directory is not None else self._new_id()
+        try:
+            run = self._register(Run(run_id, name, "server", cfg.epochs, settings, directory=directory))
+        except RuntimeError:
+            if directory is not None:
+                directory.rmdir()
+            raise
         threading.Thread(target=self._train, args=(run, cfg), name=f"mlpkit-run-{run.id}", daemon=True).start()
         return run
 
+    def _record(self, run: Run) -> None:
+        """Write the run's ``run.json`` (when it has a directory): at the start and at the end of the run."""
+        if run.directory is None:
+            return
+        gradients = [e["gradients"] for e in run.events_from(0) if e["type"] == "epoch"]
+        tests = {k: run.result[k] for k in ("test_loss", "test_accuracy") if run.result.get(k) is not None}
+        rundirs.write_record(run.directory, {"name": run.name, "source": run.source, "created": run.created,
+                                             "status": run.status, "message": run.message, "settings": run.settings,
+                                             "gradients": gradients, **tests})
+
     def _train(self, run: Run, cfg: TrainSettings) -> None:
         try:
-            training = build_run(cfg, data=self.load_data(cfg.dataset, cfg.seed, cfg.dtype), sources=REQUEST)
+            training = build_run(cfg, data=self.load_data(cfg), sources=REQUEST,
+                                 augment_jobs=AUGMENT_JOBS)
             dataset = training.data.dataset
             validation = dataset.validation
+            run.settings = {k: v for k, v in training.settings.effective().items() if v is not None and v is not False}
+            run.name = _run_name(training.settings)
+            options: dict[str, Any] = {}
+            if run.directory is not None:
+                write_config(run.directory, training.settings.effective(), writer="mlpkit serve")
+                self._record(run)
+                options["history_file"] = run.directory / HISTORY_FILE
             summary = EpochSummary(validation.X, validation.y, dataset.image_shape, seed=cfg.seed)
             run.add({"type": "start", "epochs": cfg.epochs, "dataset": dataset.name,
                      "sizes": training.settings.layers, "n_train": len(dataset.train.y),
                      "n_validation": len(validation.y)})
             with warnings.catch_warnings():  # a divergence is the run's status and message, not a warning
                 warnings.simplefilter("ignore", RuntimeWarning)
-                history = training.fit([_Stream(run, summary)])
-            self._finish(run, training.network, history, dataset.test.X, dataset.test.y, dataset.name)
+                history = training.fit([_Stream(run, summary, training)], **options)
+            self._finish(run, training, history)
         except Exception as exc:  # a failing run must never take the server down: report it as the run's end
             run.finish("failed", f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+            with contextlib.suppress(OSError, ValueError):  # the run has failed already; its record is best effort
+                self._record(run)
 
-    def _finish(self, run: Run, network: Network, history: History, X_test: Any, y_test: Any, dataset: str) -> None:
-        test = finite_logs(network.evaluate(X_test, y_test))
-        network.metadata = {"dataset": dataset, "test_accuracy": test.get("accuracy"), "created_by": "mlpkit serve"}
-        model = self.models.add_network(f"run {run.id} ({run.name})", network)
+    def _finish(self, run: Run, training: TrainingRun, history: History) -> None:
+        network, dataset = training.network, training.data.dataset
+        test = finite_logs(network.evaluate(dataset.test.X, dataset.test.y))
         reason = history.stop_reason
         if history.diverged:
             status, message = "diverged", history.message
         else:
             status = "stopped" if run.stop_requested.is_set() and reason != "completed" else "completed"
             message = reason
+        network.metadata = {"dataset": dataset.name, "config": training.settings.effective(),
+                            "test_loss": test.get("loss"), "test_accuracy": test.get("accuracy"),
+                            "epochs_trained": len(history), "stop_reason": reason,
+                            "created_by": f"mlpkit {__version__} serve"}
+        if run.directory is not None:
+            save_network(network, run.directory / MODEL_FILE, metadata=network.metadata)
+        model = self.models.add_network(f"run {run.id} ({run.name})", network)
         run.finish(status, message, test_loss=test.get("loss"), test_accuracy=test.get("accuracy"), model_id=model.id)
+        self._record(run)
 
     # ---------------------------------------------------------------------------------- attached runs
     def attach(self, body: dict[str, Any]) -> Run:
         """A run reported by ``mlpkit train --dashboard`` (ValueError for a malformed request)."""
+        unknown = sorted(set(body) - {"name", "epochs", "settings"})
+        if unknown:
+            raise ValueError(f"unknown field {unknown[0]!r}; allowed: name, epochs, settings")
         name = body.get("name", "mlpkit train")
         epochs = body.get("epochs")
         settings = body.get("settings", {})
@@ -225,6 +386,7 @@ class RunManager:
             raise ValueError(f"epochs must be a positive whole number, got {epochs!r}")
         if not isinstance(settings, dict) or len(settings) > 100:
             raise ValueError("settings must be a JSON object of at most 100 entries")
+        settings = rundirs.clean_settings(settings)
         run = self._register(Run(self._new_id(), name, "attached", epochs, settings))
         run.add({"type": "start", "epochs": epochs, "dataset": settings.get("dataset"),
                  "sizes": settings.get("layers")})
@@ -234,7 +396,8 @@ class RunManager:
     def report(run: Run, event: dict[str, Any]) -> None:
         """Add an event posted by an attached run after checking it (ValueError says what is wrong)."""
         if run.source != "attached":
-            raise ValueError(f"run {run.id} was started by this server; only attached runs take events")
+            raise ValueError(f"run {run.id} was not attached by mlpkit train --dashboard; only attached runs take "
+                             "events")
         kind = event.get("type")
         if kind == "end":
             status = event.get("status", "completed")

@@ -46,10 +46,9 @@ function pixels() {
 }
 
 function showProbabilities(p) {
-  const best = p.length ? p.indexOf(Math.max(...p)) : -1;
-  $("bars").innerHTML = p.map((v, k) => `<div class="bar${k === best ? " top" : ""}" data-value="${v}">` +
-    `<span class="value">${(100 * v).toFixed(0)}</span><div class="fill" style="height:${(100 * v).toFixed(2)}%"></div></div>`).join("");
-  $("bar-labels").innerHTML = p.map((_, k) => `<span>${k}</span>`).join("");
+  Plots.bars($("chart-probabilities"), { labels: p.map((_, k) => k), values: p, highlight: p.indexOf(Math.max(...p)),
+    format: ".2f", xTitle: "class", yTitle: "probability",
+    emptyMessage: "Draw a digit: the model's probability of each class appears here." });
   const sum = p.reduce((a, b) => a + b, 0);
   $("prob-sum").textContent = p.length ? sum.toFixed(6) : "";
   $("prob-sum").dataset.sum = String(sum);

@@ -6,6 +6,8 @@ const STARTS = { a: "start A", b: "start B" };
 const COLORS = { a: "#2563eb", b: "#d9480f" };
 const $ = (id) => document.getElementById(id);
 let animation = null;
+// the animation redraws the four charts at most this often (ms)
+const FRAME_MS = 50;
 
 function value(id) {
   const v = Number($(id).value);
@@ -23,17 +25,19 @@ async function trajectory(start, cost) {
   return data;
 }
 
+// the curves up to epoch `upTo`, on axes fixed for the whole run (the y range of a cost covers all its values)
 function draw(results, upTo) {
   for (const cost of Object.keys(COSTS)) {
     for (const [what, label] of [["cost", "cost C"], ["output", "output a"]]) {
       const series = Object.keys(STARTS).map((start) => {
         const r = results[`${start}-${cost}`];
-        return { name: STARTS[start], color: COLORS[start],
+        return { name: STARTS[start], color: COLORS[start], head: true,
           x: r.epoch.slice(0, upTo + 1), y: r[what].slice(0, upTo + 1) };
       });
       const total = results[`a-${cost}`].epoch.length - 1;
-      Charts.line($(`chart-${cost}-${what}`), { title: `${COSTS[cost]}: ${label}`, xLabel: "epoch", series,
-        xMin: 0, xMax: total, yMin: what === "output" ? 0 : undefined, yMax: what === "output" ? 1 : undefined });
+      const top = Math.max(...Object.keys(STARTS).map((start) => Math.max(...results[`${start}-${cost}`][what])));
+      Plots.line($(`chart-${cost}-${what}`), { xTitle: "epoch", yTitle: label, series, xRange: [0, Math.max(1, total)],
+        yRange: what === "output" ? [0, 1] : [0, 1.05 * top || 1] });
     }
   }
   const rows = [];
@@ -61,8 +65,11 @@ async function run() {
     const total = data[0].epoch.length - 1;
     $("epoch-total").textContent = String(total);
     const began = performance.now(), duration = Math.min(4000, 600 + total * 8);
+    let drawn = -Infinity;
     const frame = (now) => {
       const upTo = Math.max(0, Math.min(total, Math.round((now - began) / duration * total)));
+      if (upTo < total && now - drawn < FRAME_MS) { animation = requestAnimationFrame(frame); return; }
+      drawn = now;
       draw(results, upTo);
       if (upTo < total) { animation = requestAnimationFrame(frame); return; }
       animation = null;

@@ -12,24 +12,14 @@ function softmax(z, c) {
 }
 const sigmoid = (z) => 1 / (1 + Math.exp(-z));
 
-function buildBars() {
-  $("bars").innerHTML = IDS.map((id, j) =>
-    `<div class="bar" id="bar-${j + 1}"><span class="value"></span><div class="fill"></div></div>`).join("");
-}
-
 function update() {
   const z = IDS.map((id) => Number($(id).value));
   IDS.forEach((id, j) => { $(`${id}-out`).textContent = z[j].toFixed(1); });
   const c = Math.pow(10, Number($("logc").value));
   $("c-out").textContent = c < 10 ? c.toFixed(2) : c.toFixed(0);
   const a = softmax(z, c), best = a.indexOf(Math.max(...a));
-  a.forEach((v, j) => {
-    const bar = $(`bar-${j + 1}`);
-    bar.dataset.value = String(v);
-    bar.classList.toggle("top", j === best);
-    bar.querySelector(".fill").style.height = `${(v * 100).toFixed(2)}%`;
-    bar.querySelector(".value").textContent = v.toFixed(4);
-  });
+  Plots.bars($("chart-softmax"), { labels: ["a1", "a2", "a3", "a4"], values: a, highlight: best, format: ".4f",
+    xTitle: "output", yTitle: "softmax(c z)" });
   const sum = a.reduce((x, y) => x + y, 0);
   $("softmax-sum").textContent = sum.toFixed(6);
   $("softmax-sum").dataset.sum = String(sum);
@@ -49,18 +39,17 @@ function updatePair() {
   $("pair-sigmoid").textContent = s.toFixed(6);
   $("pair-sigmoid").dataset.value = String(s);
   const xs = Array.from({ length: 121 }, (_, i) => -6 + i * 0.1);
-  Charts.line($("chart-logistic"), {
-    title: "a1 against z1 - z2", xLabel: "z1 - z2", yMin: 0, yMax: 1, xMin: -6, xMax: 6,
+  Plots.line($("chart-logistic"), {
+    xTitle: "z1 − z2", yTitle: "a1", yRange: [-0.02, 1.02], xRange: [-6, 6], hovermode: "closest",
     series: [
-      { name: "σ(z1 - z2)", x: xs, y: xs.map(sigmoid), color: "#2563eb" },
-      { name: "softmax(z1, z2)₁, z2 = 0", x: xs.filter((_, i) => i % 6 === 0),
-        y: xs.filter((_, i) => i % 6 === 0).map((d) => softmax([d, 0], 1)[0]), color: "#d9480f", dash: "2 6", dots: true },
-      { name: "now", x: [z1 - z2], y: [a1], color: "#2b8a3e", dots: true, radius: 6 },
+      { name: "σ(z1 − z2)", x: xs, y: xs.map(sigmoid), color: "#2563eb", mode: "lines" },
+      { name: "softmax(z1, z2)₁ with z2 = 0", x: xs.filter((_, i) => i % 6 === 0),
+        y: xs.filter((_, i) => i % 6 === 0).map((d) => softmax([d, 0], 1)[0]), color: "#d9480f", mode: "markers" },
+      { name: "now", x: [z1 - z2], y: [a1], color: "#2b8a3e", mode: "markers", size: 12 },
     ],
   });
 }
 
-buildBars();
 for (const id of [...IDS, "logc"]) $(id).addEventListener("input", update);
 for (const id of ["p1", "p2"]) $(id).addEventListener("input", updatePair);
 $("c-one").addEventListener("click", () => { $("logc").value = "0"; update(); });

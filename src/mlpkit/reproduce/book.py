@@ -5,23 +5,19 @@ Deep Learning*), run the way ``network.py``/``network2.py`` runs it: sigmoid neu
 the output layer), mini-batch SGD on the 50,000 training images, the cost and initialization named, and
 the accuracy measured on the split the book reports (test or validation). We run every configuration
 for several seeds and report the mean and spread of the final-epoch accuracy (and of the best epoch's,
-since the book sometimes quotes the peak), the number of epochs and the wall time.
-
-Runs are independent, so they execute in a process pool, one BLAS thread per process.
+since the book sometimes quotes the peak), the number of epochs and the wall time. The pool, the statistics and
+the results file are :mod:`mlpkit.reproduce.tables`'s, shared with the course's table.
 """
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from .tables import group_by_run, machine_line, mean_spread, notes_section, run_pool, write_markdown
 
 
 @dataclass(frozen=True)
@@ -93,9 +89,9 @@ class RunResult:
 def run_one(run: BookRun, seed: int, data_dir: str | None = None, epochs: int | None = None,
             n_train: int | None = None) -> RunResult:
     """Train one configuration with one seed; ``epochs``/``n_train`` shrink it (the --quick mode)."""
-    from .datasets import load_mnist
-    from .network import Network
-    from .regularizers import L2
+    from ..datasets import load_mnist
+    from ..network import Network
+    from ..regularizers import L2
 
     data = load_mnist(data_dir, split="book")
     n = min(n_train or run.n_train, run.n_train)
@@ -112,46 +108,23 @@ def run_one(run: BookRun, seed: int, data_dir: str | None = None, epochs: int | 
     return RunResult(run, seed, accuracies[-1], max(accuracies), len(accuracies), seconds)
 
 
-def _single_threaded_worker() -> None:
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(1)
-
-
 def reproduce(runs: Sequence[BookRun] = BOOK_RUNS, seeds: Sequence[int] = (0, 1, 2), jobs: int | None = None,
               data_dir: str | None = None, quick: bool = False) -> list[RunResult]:
     """Run every configuration for every seed (in ``jobs`` processes); ``quick`` shrinks each run to 2 epochs
     on at most 5,000 images, for CI."""
     epochs = 2 if quick else None
     n_train = 5000 if quick else None
-    jobs = jobs or os.cpu_count() or 1
-    tasks = [(run, seed) for run in runs for seed in seeds]
-    if jobs == 1:
-        return [run_one(run, seed, data_dir, epochs, n_train) for run, seed in tasks]
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_single_threaded_worker) as pool:
-        futures = [pool.submit(run_one, run, seed, data_dir, epochs, n_train) for run, seed in tasks]
-        return [f.result() for f in futures]
-
-
-def _mean_spread(values: Sequence[float]) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.2f}"
-    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+    return run_pool(run_one, [(run, seed, data_dir, epochs, n_train) for run in runs for seed in seeds], jobs)
 
 
 def markdown_table(results: Sequence[RunResult], command: str, quick: bool = False) -> str:
     """The reproduction table: one row per configuration, mean ± sample standard deviation over seeds."""
-    by_run: dict[str, list[RunResult]] = {}
-    for result in results:
-        by_run.setdefault(result.run.name, []).append(result)
+    by_run = group_by_run(results)
     lines = [
         "# Nielsen's MNIST results, reproduced with mlpkit" + (" (QUICK MODE: shortened runs)" if quick else ""),
         "",
         f"- command: `{command}`",
-        f"- machine: {platform.machine()} {platform.processor()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, NumPy {np.__version__}; float32; one BLAS thread per run",
+        machine_line("float32"),
         "- accuracy: percent on the split the book reports; 'final' = after the last epoch, 'best' = best epoch;"
         " mean ± standard deviation over seeds",
         "",
@@ -166,7 +139,7 @@ def markdown_table(results: Sequence[RunResult], command: str, quick: bool = Fal
         lines.append(
             f"| {name} ({list(run.sizes)}, {run.cost}, {run.init} init, n={run.n_train:,}) | {run.source} | "
             f"{run.evaluated_on} | {run.eta} | {run.lmbda} | {group[0].epochs} | {run.published:.2f} | "
-            f"{_mean_spread(finals)} | {_mean_spread([r.best for r in group])} | {delta:+.2f} | {len(group)} | "
+            f"{mean_spread(finals)} | {mean_spread([r.best for r in group])} | {delta:+.2f} | {len(group)} | "
             f"{statistics.mean(r.seconds for r in group):.0f} |"
         )
     return "\n".join(lines + _notes(by_run)) + "\n"
@@ -180,11 +153,9 @@ def _notes(by_run: dict[str, list[RunResult]]) -> list[str]:
         gaps = [abs(statistics.mean(getattr(r, kind) for r in group) - run.published) for kind in ("final", "best")]
         if min(gaps) > 0.3:
             notes.append(f"- **{name}**: {run.note or 'no known cause; the gap is reported as measured'}")
-    return ["", "## More than 0.3 points from the book", "", *notes] if notes else []
+    return notes_section("More than 0.3 points from the book", notes)
 
 
 def write_table(results: Sequence[RunResult], path: str | Path, command: str, quick: bool = False) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(markdown_table(results, command, quick))
-    return path
+    """Write :func:`markdown_table` to ``path``."""
+    return write_markdown(markdown_table(results, command, quick), path)
