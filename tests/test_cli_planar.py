@@ -61,3 +61,10 @@ def test_course_initializers_train_from_the_command_line(tmp_path):
 ])
 def test_planar_options_are_checked(tmp_path, args, message):
     assert message in error("train", *args, "--epochs", "1", "--out", tmp_path / "run")
+
+
+def test_moons_without_scikit_learn_is_one_line_naming_the_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "sklearn", None)
+    line = error("train", "--dataset", "moons", "--epochs", "1", "--out", tmp_path / "run")
+    assert line == ("mlpkit: error: --dataset moons: the 'moons' data set is made by scikit-learn: "
+                    "pip install scikit-learn")

@@ -46,6 +46,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import autodiff as ad
+from ..autodiff.custom import ForwardLoss
 from ..gradcheck import GradCheckResult, gradcheck, relative_difference
 from ..layers import Dense, Dropout, Layer
 from ..network import Network
@@ -113,8 +115,8 @@ _REGULARIZATION = dict(experiment="regularization", source="course 2 week 1", da
 _INTERVAL = {"name": "inverse_time", "decay_rate": 1.0, "decay_epochs": 1000, "staircase": True}
 
 _TRUNCATED = "the course prints this accuracy with '%d', truncated to a whole percent. "
-#: measured: the run from the course's weights perturbed by one part in 10^12, and the course's loop in NumPy here
-_FLOWER_ROUNDING = {20: ("90.0 and 90.5", "90.5"), 50: ("90.25 and 90.75", "90.75")}
+#: measured by experiments/course_rounding.py: the run from the course's weights, perturbed by one part in 10^12
+_FLOWER_ROUNDING = {20: "90.00 and 90.50", 50: "90.25 and 90.75"}
 
 
 #: measured (``run_course(run, seed)`` for seeds 0-9): what the seeds do where the course reports one draw
@@ -130,9 +132,9 @@ def _flower_note(hidden: int | str) -> str:
         return _FLOWER_SEEDS[hidden]
     if hidden not in _FLOWER_ROUNDING:
         return ""
-    moves, numpy_loop = _FLOWER_ROUNDING[hidden]
     return (f"this run is sensitive to rounding: perturbing the course's initial weights by one part in 10^12 moves "
-            f"ours between {moves}, and the course's own loop in NumPy gives {numpy_loop} on this machine")
+            f"ours between {_FLOWER_ROUNDING[hidden]}, both sides of the course's figure "
+            "(python experiments/course_rounding.py)")
 
 
 _REGULARIZATION_DATA = ("the course's data file cannot be shipped, so these runs use a comparable set "
@@ -346,7 +348,7 @@ def course_markdown_table(results: Sequence[CourseResult], command: str, quick: 
     deviation over seeds), and ours from the course's own initial weights; ``boundaries`` maps a configuration's
     name to its decision-boundary picture (a path relative to the table). A note (``CourseRun.note``) follows for
     each configuration whose seeds' mean is further from the course than their spread, or whose run from the
-    course's initial weights does not give the course's figure."""
+    course's initial weights does not give the course's figure; the accuracy of every seed closes the table."""
     boundaries = boundaries or {}
     lines = [
         "# Ng's deeplearning.ai experiments, reproduced with mlpkit" + (" (QUICK MODE: shortened runs)" if quick
@@ -363,10 +365,12 @@ def course_markdown_table(results: Sequence[CourseResult], command: str, quick: 
         "course's weights: train / test | final cost | seeds | s/run | boundary |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    notes = []
+    notes, every_seed = [], []
     for name, group in group_by_run(results).items():
         run = group[0].run
         seeded = [r for r in group if r.seed is not None]
+        every_seed.append(f"- {name}: " + ", ".join(
+            f"{r.seed}: {r.train:.2f}" + ("" if r.test is None else f" / {r.test:.2f}") for r in seeded))
         own = next((r for r in group if r.seed is None), None)
         own_cell = "—" if own is None else f"{own.train:.2f} / " + ("—" if own.test is None else f"{own.test:.2f}")
         picture = f"[png]({boundaries[name]})" if name in boundaries else ""
@@ -383,7 +387,8 @@ def course_markdown_table(results: Sequence[CourseResult], command: str, quick: 
                          f"{_published(run.published_test)}; ours {_cell([r.train for r in seeded])} / "
                          f"{_cell([r.test for r in seeded])}{mine}): "
                          f"{run.note or 'no known cause; the gap is reported as measured'}.")
-    return "\n".join(lines + notes_section("Where ours differs from the course", notes)) + "\n"
+    return "\n".join(lines + notes_section("Where ours differs from the course", notes)
+                     + notes_section("Every seed (seed: train / test accuracy)", every_seed)) + "\n"
 
 
 def _differs(own: CourseResult | None) -> bool:
@@ -477,13 +482,27 @@ class CourseGradientCheck:
     message: str
 
 
-def course_gradient_check(planted_bug: bool = False, epsilon: float = COURSE_EPSILON) -> CourseGradientCheck:
+class CostFromOutputs(ForwardLoss):
+    """The course's cross-entropy as its assignment computes it, from the sigmoid's outputs:
+    J = -(1/m) Σ [y log a + (1 - y) log(1 - a)]. Rounding in a = σ(z) enters the logarithms, so a finite
+    difference of J carries an error of about (rounding of J) / (2 epsilon), which mlpkit's cost, computed from
+    z as log(1 + e^-z), does not have (Ng course 2 week 1, "Gradient Checking")."""
+
+    name = "course_cost_from_outputs"
+
+    def forward_graph(self, output: ad.Tensor, y: ad.Tensor) -> ad.Tensor:
+        return -(y * ad.log(output) + (1 - y) * ad.log(1 - output)).sum() / output.shape[0]
+
+
+def course_gradient_check(planted_bug: bool = False, epsilon: float = COURSE_EPSILON, *,
+                          cost_from_outputs: bool = False) -> CourseGradientCheck:
     """The course's N-D check: its [4, 5, 3, 1] ReLU/ReLU/sigmoid network and 3 examples, all drawn after
     ``np.random.seed(1)`` as its test case draws them (x (4, 3), y = [1, 1, 0], then W1, b1, W2, b2, W3, b3),
     checked by :func:`mlpkit.gradcheck` with the course's epsilon. With ``planted_bug`` the first two layers are
     :class:`PlantedBugDense` (db1 × 4, dW2 × 2). The difference is the course's (and mlpkit's) formula,
     ‖grad - gradapprox‖ / (‖grad‖ + ‖gradapprox‖) over every parameter at once; the course prints about 1.19e-7
-    for a right backward pass and 0.285 for its planted bug, and flags a difference above 2e-7."""
+    for a right backward pass and 0.285 for its planted bug, and flags a difference above 2e-7. With
+    ``cost_from_outputs`` the cost is the course's own form (:class:`CostFromOutputs`), which gives its 1.19e-7."""
     draws = np.random.RandomState(1)
     x = draws.randn(4, 3)
     y = np.array([1, 1, 0])
@@ -491,7 +510,8 @@ def course_gradient_check(planted_bug: bool = False, epsilon: float = COURSE_EPS
     course_params = [(draws.randn(*shape), draws.randn(shape[0], 1)) for shape in shapes]
     first = PlantedBugDense(5, "relu", b_factor=4.0) if planted_bug else Dense(5, "relu")
     second = PlantedBugDense(3, "relu", w_factor=2.0) if planted_bug else Dense(3, "relu")
-    network = Network([first, second, Dense(1, "sigmoid")], input_dim=4, dtype="float64", seed=0)
+    network = Network([first, second, Dense(1, "sigmoid")], input_dim=4, dtype="float64", seed=0,
+                      loss=CostFromOutputs() if cost_from_outputs else None)
     network.set_weights({name: value for i, (W, b) in enumerate(course_params)
                          for name, value in ((f"layers.{i}.W", W.T), (f"layers.{i}.b", b[:, 0]))})
     report = gradcheck(network, x.T, y, epsilon=epsilon, threshold=COURSE_THRESHOLD)

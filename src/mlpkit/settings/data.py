@@ -67,12 +67,14 @@ def load_data(dataset: str, *, label_column: str = "label", seed: int = 0, dtype
         return Data(datasets.load_digits(seed=seed, dtype=dtype))
     if dataset == "mnist":
         return Data(datasets.load_mnist(split="book", dtype=dtype))
-    if dataset in PLANAR_DATASETS:
-        return Data(datasets.load_planar(dataset, n_samples=samples, noise=noise, seed=seed, n_classes=classes or 2,
-                                         validation_fraction=PLANAR_VALIDATION, test_fraction=PLANAR_TEST,
-                                         dtype=dtype))
-    if dataset in COURSE_DATASETS:
-        return Data(datasets.load_planar(dataset, dtype=dtype))
+    if dataset in PLANAR_DATASETS or dataset in COURSE_DATASETS:
+        made_here = dataset in PLANAR_DATASETS
+        shape = dict(n_samples=samples, noise=noise, seed=seed, n_classes=classes or 2,
+                     validation_fraction=PLANAR_VALIDATION, test_fraction=PLANAR_TEST) if made_here else {}
+        try:
+            return Data(datasets.load_planar(dataset, dtype=dtype, **shape))
+        except ImportError as exc:  # circles and moons come from scikit-learn, an optional dependency
+            raise SettingsError(f"--dataset {dataset}: {exc}") from None
     path = dataset_path(dataset)
     whole = load_whole_file(path, label_column, dtype)
     n_classes = len(whole.classes) if whole.classes is not None else int(whole.y.max()) + 1
