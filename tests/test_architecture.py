@@ -29,11 +29,12 @@ ROOT = "mlpkit"
 LAYERS: tuple[tuple[str, ...], ...] = (
     # 0: foundations
     (
-        "mlpkit._atomic", "mlpkit._blas", "mlpkit.validation", "mlpkit.platform_info", "mlpkit.presets",
-        "mlpkit.activations", "mlpkit.initializers", "mlpkit.averages", "mlpkit.datasets",
+        "mlpkit._atomic", "mlpkit._blas", "mlpkit._bounded", "mlpkit.validation", "mlpkit.platform_info",
+        "mlpkit.presets",
+        "mlpkit.activations", "mlpkit.initializers", "mlpkit.averages", "mlpkit.datasets", "mlpkit.metrics",
     ),
     # 1: the maths that stands on them; reverse-mode automatic differentiation (NumPy only)
-    ("mlpkit.regularizers", "mlpkit.losses", "mlpkit.history", "mlpkit.autodiff"),
+    ("mlpkit.regularizers", "mlpkit.losses", "mlpkit.history", "mlpkit.autodiff", "mlpkit.tasks"),
     # 2
     ("mlpkit.layers", "mlpkit.parameters"),
     # 3: layers and losses written as a forward pass alone stand on layers.py's contract
@@ -42,13 +43,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("mlpkit.network",),
     # 5
     ("mlpkit.callbacks", "mlpkit.serialization", "mlpkit.gradcheck", "mlpkit.diagnose", "mlpkit.plotting",
-     "mlpkit.autodiff.draw"),
+     "mlpkit.autodiff.draw", "mlpkit.tracking"),
     # 6: the step plan and BLAS thread policy
     ("mlpkit.fast",),
     # 7
     ("mlpkit.training", "mlpkit.checkpoint"),
     # 8
-    ("mlpkit.compat", "mlpkit.reproduce", "mlpkit.sklearn"),
+    ("mlpkit.compat", "mlpkit.reproduce", "mlpkit.sklearn", "mlpkit.export"),
     # 9
     ("mlpkit.settings",),
     # 10

@@ -39,7 +39,6 @@ from mlpkit.activations import Sigmoid, Softmax
 from mlpkit.cli._app import cli
 from mlpkit.datasets import load_digits
 from mlpkit.fast import DenseStackPlan, choose_steps
-from mlpkit.layers import Layer
 from mlpkit.losses import BinaryCrossEntropy, CategoricalCrossEntropy, Quadratic
 from mlpkit.optimizers import SGD
 from mlpkit.serialization import ARRAYS_ENTRY, CONFIG_ENTRY
@@ -95,8 +94,8 @@ def test_huber_regression_shrugs_off_outliers():
         assert history["loss"][-1] < history["loss"][0]
         fits[loss.name] = net.layers[0].params["W"].ravel()
     truth = np.array([1.0, -2.0, 0.5, 3.0])
-    assert np.abs(fits["huber"] - truth).max() < 0.2
-    assert np.abs(fits["huber"] - truth).max() < np.abs(fits["quadratic"] - truth).max()
+    assert np.abs(fits["autodiff_huber"] - truth).max() < 0.2
+    assert np.abs(fits["autodiff_huber"] - truth).max() < np.abs(fits["quadratic"] - truth).max()
 
 
 def test_forward_layers_train_through_the_reference_step_and_parameter_free_ones_in_the_plan():
@@ -125,7 +124,7 @@ def test_gradcheck_passes(build):
     net = build()
     rng = np.random.default_rng(1)
     X = rng.normal(size=(7, 5))
-    y = rng.normal(size=(7, 3)) * 2 if net.loss.name == "huber" else rng.integers(0, 3, 7)
+    y = rng.normal(size=(7, 3)) * 2 if net.loss.name == "autodiff_huber" else rng.integers(0, 3, 7)
     result = gradcheck(net, X, y, n_train=30)
     assert result.passed, str(result)
 
@@ -391,7 +390,7 @@ def test_a_crafted_maxout_file_is_bounded_by_its_pieces_before_anything_is_alloc
     config = saved[0][0].get_config()
     assert config["layers"][1]["type"] == "maxout"
     units = 50_000_000
-    assert sum(Layer.declared_size({"units": u}, n)[0] for n, u in ((5, units), (units, 3))) < 2_000_000_000
+    assert sum(Dense.declared_size({"units": u}, n)[0] for n, u in ((5, units), (units, 3))) < 2_000_000_000
 
     def huge(network_config):
         network_config["layers"][1].update(units=units, pieces=64)

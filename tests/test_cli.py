@@ -55,7 +55,7 @@ def test_train_on_digits_prints_the_table_and_writes_the_run_directory(tmp_path)
     assert [line.split()[0] for line in text.splitlines() if "/3 " in line] == ["1/3", "2/3", "3/3"]
     assert "test accuracy" in text and f"saved to {out}" in text
     assert sorted(p.name for p in out.iterdir()) == ["accuracy.png", "checkpoint.mlpkc", "config.yaml", "cost.png",
-                                                     "history.json", "model.mlpk"]
+                                                     "history.json", "manifest.json", "model.mlpk"]
     for png in ("cost.png", "accuracy.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     net = mlpkit.load(out / "model.mlpk")
@@ -306,7 +306,8 @@ def test_resume_rules(tmp_path):
     out = tmp_path / "run"
     run("train", "--epochs", "2", "--quiet", "--no-plots", "--out", out)
     assert "already completed 2 of 2 epochs; pass --epochs N with N > 2" in error("train", "--resume", out)
-    message = "only --epochs, --quiet, --plots, --checkpoint-every, --dashboard may be given with it, not --lr/--eta"
+    message = ("only --epochs, --quiet, --plots, --checkpoint-every, --checkpoint-interval, --dashboard, --log-dir "
+               "may be given with it, not --lr/--eta")
     assert message in error("train", "--resume", out, "--lr", "0.1")
     assert "cannot be combined" in error("train", "--resume", out, "--config", out / "config.yaml")
     assert "no checkpoint.mlpkc there" in error("train", "--resume", tmp_path)
@@ -319,12 +320,11 @@ def test_resume_rules(tmp_path):
 
 
 def test_checkpoint_every_n_epochs(tmp_path, monkeypatch):
-    import mlpkit.checkpoint
+    import mlpkit.cli._train
 
     saved = []
-    real = mlpkit.checkpoint.save_checkpoint
-    monkeypatch.setattr(mlpkit.checkpoint, "save_checkpoint", lambda path, ckpt: saved.append(ckpt.epoch) or
-                        real(path, ckpt))
+    real = mlpkit.cli._train.checkpoint_bytes
+    monkeypatch.setattr(mlpkit.cli._train, "checkpoint_bytes", lambda ckpt: saved.append(ckpt.epoch) or real(ckpt))
     run("train", "--epochs", "5", "--checkpoint-every", "2", "--quiet", "--no-plots", "--out", tmp_path / "run")
     assert saved == [2, 4, 5]  # every second epoch, then the final one
 

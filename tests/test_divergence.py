@@ -143,7 +143,7 @@ def test_a_dashboard_run_that_diverges_is_marked_diverged():
 
     from mlpkit.web.app import create_app
 
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url="http://127.0.0.1") as client:
         run_id = client.post("/api/runs", json={"epochs": 3, "lr": 1000}).json()["id"]
         run = None
         for _ in range(600):

@@ -147,7 +147,7 @@ def test_a_dashboard_run_builds_the_same_run():
     from mlpkit.web.app import create_app
 
     run, _ = _reference()
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url="http://127.0.0.1") as client:
         run_id = client.post("/api/runs", json=SETTINGS).json()["id"]
         deadline = time.monotonic() + 60
         while (status := client.get(f"/api/runs/{run_id}").json())["status"] == "running":

@@ -59,7 +59,8 @@ def test_tune_runs_a_search_and_writes_its_reports(tmp_path):
     result = invoke("tune", config, "--storage", storage, "--out", tmp_path / "report")
     assert result.exit_code == 0, result.output + result.stderr
     assert result.output.count("completed") >= 4 and "best: eta = " in result.output
-    assert {p.name for p in (tmp_path / "report").iterdir()} == {"trials.csv", "scores.png", "curves.png"}
+    assert {p.name for p in (tmp_path / "report").iterdir()} == {"trials.csv", "scores.png", "curves.png",
+                                                           "best_config.yaml"}
     with ResultsStore(storage) as store:
         trials = store.trials()
     assert len(trials) == 4 and all(t.status == "completed" for t in trials)

@@ -18,9 +18,9 @@ with warnings.catch_warnings():  # newer Starlette prefers the httpx2 package an
 
 import mlpkit
 import mlpkit.datasets
-from mlpkit import Dense, Network
+from mlpkit import Network
 from mlpkit.cli import main
-from mlpkit.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZER_NAMES, SGD
+from mlpkit.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZER_NAMES
 from mlpkit.schedules import SCHEDULE_NAMES
 from mlpkit.settings.options import BOOK_SGD_LEARNING_RATE
 from mlpkit.web import rundirs
@@ -29,6 +29,7 @@ from mlpkit.web.app import PAGES, create_app
 from mlpkit.web.epochs import MAX_IMAGES
 
 yaml = pytest.importorskip("yaml", reason="the web extra (PyYAML) is not installed")
+JSON, RAW = {"Content-Type": "application/json"}, {"Content-Type": "application/octet-stream"}
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def runs_dir(tmp_path):
 @pytest.fixture
 def client(models_dir, tmp_path, runs_dir):
     app = create_app(models_dir=models_dir, max_upload=64 * 1024, upload_dir=tmp_path / "uploads", runs_dir=runs_dir)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -124,21 +125,19 @@ def test_health_and_unknown_paths(client):
 def test_neuron_matches_mlpkit_run_directly(client, w, b, cost, eta):
     data = client.post("/api/neuron", json={"w": w, "b": b, "eta": eta, "cost": cost, "epochs": 300}).json()
     assert data["epoch"] == list(range(301))
-    # the same neuron, built and trained here with mlpkit's public API, one SGD step per epoch
-    net = Network([Dense(1, "sigmoid")], input_dim=1, loss={"quadratic": "quadratic",
-                                                            "cross_entropy": "binary_crossentropy"}[cost],
-                  dtype="float64")
-    net.set_weights({"layers.0.W": np.array([[w]]), "layers.0.b": np.array([b])})
-    X, Y = np.array([[1.0]]), np.array([[0.0]])
-    outputs, costs = [net.predict_proba(X)[0, 0]], [net.evaluate(X, Y)["loss"]]
-    optimizer = SGD(eta)
-    for _ in range(300):
-        net.fit(X, Y, epochs=1, batch_size=1, optimizer=optimizer, verbose=0, shuffle=False)
-        outputs.append(net.predict_proba(X)[0, 0])
-        costs.append(net.evaluate(X, Y)["loss"])
-    np.testing.assert_allclose(data["output"], outputs, rtol=1e-12)
-    np.testing.assert_allclose(data["cost"], costs, rtol=1e-12)
-    np.testing.assert_allclose(data["w"][-1], net.layers[0].params["W"][0, 0], rtol=1e-12)
+    # the same neuron worked out by hand (Nielsen ch.3): a = sigma(w x + b); dC/dz = (a - y) sigma'(z) for the
+    # quadratic cost C = (a - y)^2 / 2, (a - y) for cross-entropy; one SGD step w -= eta x dC/dz per epoch
+    x, y, outputs, costs, ws = 1.0, 0.0, [], [], []
+    for _ in range(301):
+        a = 1 / (1 + np.exp(-(w * x + b)))
+        outputs.append(a)
+        costs.append((a - y) ** 2 / 2 if cost == "quadratic" else -(y * np.log(a) + (1 - y) * np.log(1 - a)))
+        ws.append(w)
+        delta = (a - y) * a * (1 - a) if cost == "quadratic" else a - y
+        w, b = w - eta * x * delta, b - eta * delta
+    np.testing.assert_allclose(data["output"], outputs, rtol=1e-10)
+    np.testing.assert_allclose(data["cost"], costs, rtol=1e-10)
+    np.testing.assert_allclose(data["w"], ws, rtol=1e-10)
 
 
 def test_neuron_shows_the_slowdown(client):
@@ -177,7 +176,7 @@ def test_malformed_json_is_400(client, raw):
 
 
 def test_oversized_json_is_413(client):
-    response = client.post("/api/predict", content=b" " * (3 * 1024 * 1024))
+    response = client.post("/api/predict", content=b" " * (3 * 1024 * 1024), headers=JSON)
     assert response.status_code == 413
     assert "limit" in response.json()["error"]
 
@@ -237,7 +236,7 @@ def test_predict_with_unknown_or_unusable_model(client):
 
 def test_upload_a_model_then_predict_with_it(client, tmp_path):
     path = Network([64, 10], seed=5).save(tmp_path / "mine.mlpk")
-    response = client.post("/api/models?name=../../mine.mlpk", content=path.read_bytes())
+    response = client.post("/api/models?name=../../mine.mlpk", content=path.read_bytes(), headers=RAW)
     assert response.status_code == 201
     entry = response.json()
     assert entry["usable"] and entry["name"] == "mine.mlpk" and entry["source"] == "upload"
@@ -247,11 +246,11 @@ def test_upload_a_model_then_predict_with_it(client, tmp_path):
 
 
 def test_upload_refuses_non_models_and_oversized_files(client, tmp_path):
-    bad = client.post("/api/models?name=x.mlpk", content=b"PK\x03\x04 not really a zip")
+    bad = client.post("/api/models?name=x.mlpk", content=b"PK\x03\x04 not really a zip", headers=RAW)
     assert bad.status_code == 400 and "not a usable mlpkit model file" in bad.json()["error"]
     assert list((tmp_path / "uploads").glob("*.mlpk")) == []  # the refused file is not kept
-    assert client.post("/api/models", content=b"").status_code == 400
-    big = client.post("/api/models?name=big.mlpk", content=b"0" * (64 * 1024 + 1))
+    assert client.post("/api/models", content=b"", headers=RAW).status_code == 400
+    big = client.post("/api/models?name=big.mlpk", content=b"0" * (64 * 1024 + 1), headers=RAW)
     assert big.status_code == 413 and "limit" in big.json()["error"]
 
 
@@ -282,7 +281,7 @@ def test_run_on_digits_streams_epochs_and_becomes_a_model(client):
     # the finished run's network is offered to the draw page, and its reported test accuracy is its own
     model = client.get("/api/models").json()["models"]
     entry = next(m for m in model if m["id"] == end["model_id"])
-    network = client.app.state.models.get(entry["id"]).network
+    network = client.app.state.models.get(entry["id"]).load()
     data = mlpkit.datasets.load_digits(seed=0)
     assert end["test_accuracy"] == pytest.approx(network.evaluate(data.test.X, data.test.y)["accuracy"])
     # a late reader (reconnect with Last-Event-ID) gets the rest of the stream only
@@ -453,7 +452,7 @@ def test_runs_are_kept_and_a_new_server_lists_them(client, models_dir, tmp_path,
                                                                       "run.json"]
     # a new server over the same runs directory: the same runs, their curves and their links
     again = create_app(models_dir=models_dir, upload_dir=tmp_path / "uploads2", runs_dir=runs_dir)
-    with TestClient(again) as other:
+    with TestClient(again, base_url="http://127.0.0.1") as other:
         listing = other.get("/api/runs").json()
         assert listing["skipped"] == []
         assert [r["id"] for r in listing["runs"]] == ids[::-1]  # newest first
@@ -506,7 +505,7 @@ def test_broken_run_directories_are_skipped_with_the_reason(tmp_path, runs_dir):
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b]\n"
     directory("alias", config_yaml=bomb.encode(), history_json=b'{"epochs": [], "history": {}}')
     app = create_app(upload_dir=tmp_path / "uploads", runs_dir=runs_dir)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         listing = client.get("/api/runs").json()
     problems = {s["directory"]: s["problem"] for s in listing["skipped"]}
     assert set(problems) == {"not-json", "not-history", "uneven", "not-a-model", "huge", "bad-yaml", "bad name"}

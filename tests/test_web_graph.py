@@ -20,7 +20,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    with TestClient(create_app(upload_dir=tmp_path_factory.mktemp("uploads"))) as c:
+    with TestClient(create_app(upload_dir=tmp_path_factory.mktemp("uploads")), base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -99,5 +99,6 @@ def test_bad_bodies_are_400(client):
     for raw in (b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe"):
         response = client.post("/api/graph", content=raw, headers={"Content-Type": "application/json"})
         assert response.status_code == 400 and response.json()["error"]
-    assert client.post("/api/graph", content=b"{" + b" " * (3 * 1024 * 1024) + b"}").status_code == 413
+    assert client.post("/api/graph", content=b"{" + b" " * (3 * 1024 * 1024) + b"}",
+                       headers={"Content-Type": "application/json"}).status_code == 413
     assert client.get("/api/graph").status_code == 405

@@ -25,7 +25,7 @@ MOONS = {"dataset": "moons", "n_samples": 200, "noise": 0.2, "layers": [6, 3], "
 
 @pytest.fixture
 def client(tmp_path):
-    with TestClient(create_app(upload_dir=tmp_path / "uploads")) as c:
+    with TestClient(create_app(upload_dir=tmp_path / "uploads"), base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -295,7 +295,8 @@ BAD = [
     ({"init": "ones"}, "init must be one of"),
     ({"optimizer": "lbfgs"}, "optimizer must be one of"),
     ({"lr": 0}, "lr must be between"),
-    ({"lr": float("inf")}, "lr must be a finite number"),
+    ({"lr": float("inf")}, "the body holds Infinity, which is not JSON: numbers must be finite"),
+    ({"lr": "fast"}, "lr must be a finite number"),
     ({"l2": -1}, "l2 must be between 0 and 100"),
     ({"decay": "cosine"}, "decay must be null (a constant learning rate) or one of epoch, interval"),
     ({"decay": "epoch", "decay_rate": -1}, "decay_rate must be between 0 and 100"),
@@ -329,7 +330,7 @@ def _json(body: dict) -> str:
 
 @pytest.mark.parametrize(("raw", "message"), [("[1, 2]", "must be a JSON object"), ("{oops", "not valid JSON")])
 def test_bodies_that_are_not_objects_are_400(client, raw, message):
-    response = client.post("/api/playground", content=raw)
+    response = client.post("/api/playground", content=raw, headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and message in response.json()["error"]
 
 

@@ -1,8 +1,12 @@
-"""Callbacks: code that runs at the start and end of training and after every epoch.
+"""Callbacks: code that runs at the start and end of training, around every epoch and after every batch.
 
 A callback sees the network and the per-epoch ``logs`` (the metrics of that epoch, e.g.
 ``{"loss": ..., "accuracy": ..., "val_loss": ..., "val_accuracy": ..., "time": ...}``). Setting
-``network.stop_training = True`` in ``on_epoch_end`` ends training after that epoch.
+``network.stop_training = True`` in ``on_epoch_end`` ends training after that epoch; in ``on_batch_end``,
+after that mini-batch (the cut epoch is logged as the last). ``fit`` sets
+``callback.optimizer`` before ``on_train_begin``, so a callback may change ``optimizer.learning_rate`` (a
+schedule, when given, still sets it at the start of every epoch, before ``on_epoch_begin``).
+``on_epoch_begin`` and ``on_batch_end`` are only called for callbacks that override them.
 """
 
 from __future__ import annotations
@@ -18,15 +22,25 @@ from .validation import check_positive_int
 if TYPE_CHECKING:
     from .history import History
     from .network import Network
+    from .optimizers import Optimizer
 
 
 class Callback:
     """Base class; override the hooks you need."""
 
     network: Network | None = None
+    #: the run's optimizer, set by ``fit`` before ``on_train_begin``
+    optimizer: Optimizer | None = None
 
     def on_train_begin(self, network: Network, history: History) -> None:
         self.network = network
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        """Called at the start of epoch ``epoch`` (0-based), after the schedule set its learning rate."""
+
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None:
+        """Called after every step with ``{"epoch", "batch" (0-based within the epoch), "size" (rows),
+        "learning_rate"}``."""
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         """Called after epoch ``epoch`` (0-based) with that epoch's metrics."""

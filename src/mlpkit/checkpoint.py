@@ -7,9 +7,9 @@ step count, so Adam's bias correction continues), the state of the training loop
 best value, patience count and best weights), and the run's configuration.
 
 The file format follows :mod:`mlpkit.serialization`: one zip with ``checkpoint.json`` and ``arrays.npz``,
-never pickle, read back with ``allow_pickle=False`` and checked (names, shapes, dtypes, sizes before
-decompression) before use; it is written under a temporary name and renamed into place, so an
-interruption while saving never leaves a broken file.
+never pickle, read back with the same bounded readers and checked (names, shapes, dtypes from the arrays'
+headers, sizes before decompression and before the network is built) before use; it is written under a
+temporary name and renamed into place, so an interruption while saving never leaves a broken file.
 
 The optimizer, the schedule and early stopping each give their state with ``state_dict()`` and take it back
 with ``load_state_dict()``; this module only stores those states (their arrays in the npz, the rest in the
@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ._atomic import atomic_write_bytes, zip_bytes
+from ._bounded import max_file_bytes
 from .callbacks import Callback, EarlyStopping
 from .history import History
 from .network import Network
@@ -49,10 +50,14 @@ from .schedules import Schedule
 from .serialization import (
     _ARRAY_OVERHEAD_BYTES,
     ModelFileError,
+    check_arrays,
+    declared_entries,
+    file_network_config,
     network_from_file_config,
+    open_arrays,
     open_container,
     parse_document,
-    read_arrays,
+    stored_entries,
 )
 
 __all__ = [
@@ -197,7 +202,9 @@ def continue_history(previous: History | None, current: History, epoch_offset: i
 # ------------------------------------------------------------------------------------- the callback
 class Checkpointer(Callback):
     """Keeps the latest consistent :class:`Checkpoint` of a ``fit`` run in memory (taken when training
-    begins and at the end of every epoch), and writes it on request or every ``every`` epochs.
+    begins and at the end of every epoch), and writes it on request, every ``every`` epochs, or at the first
+    epoch end ``interval`` seconds after the last write (so a crash or ``kill -9``, which no handler sees,
+    loses at most that much training, plus the epoch under way).
 
     A KeyboardInterrupt can arrive in the middle of an epoch, when the parameters, the optimizer and the
     random generator are half-way through it; the snapshot of the last completed epoch is what resumes
@@ -213,12 +220,17 @@ class Checkpointer(Callback):
         config: the run's configuration (JSON-serializable), stored with the checkpoint.
         path: where :meth:`save` writes by default.
         every: also save to ``path`` every ``every`` epochs (0: only when asked).
+        interval: also save to ``path`` at the end of the first epoch that ends ``interval`` seconds or more
+            after the previous write (or the start of training); 0: not by time.
+        write: writes a snapshot to a path (default :func:`save_checkpoint`); ``mlpkit train`` passes one that
+            saves the checkpoint with the run directory's other files and its manifest.
     """
 
     def __init__(self, optimizer: Optimizer, *, schedule: Schedule | None = None,
                  early_stopping: EarlyStopping | None = None, epoch_offset: int = 0,
                  previous_history: History | None = None, config: dict[str, Any] | None = None,
-                 path: str | os.PathLike[str] | None = None, every: int = 0) -> None:
+                 path: str | os.PathLike[str] | None = None, every: int = 0, interval: float = 0.0,
+                 write: Callable[[Path, Checkpoint], Path] | None = None) -> None:
         self.optimizer = optimizer
         self.schedule = schedule
         self.early_stopping = early_stopping
@@ -227,24 +239,32 @@ class Checkpointer(Callback):
         self.config = dict(config or {})
         self.path = None if path is None else Path(path)
         self.every = int(every)
+        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval >= 0:
+            raise ValueError(f"interval must be a number of seconds >= 0 (0: off), got {interval!r}")
+        self.interval = float(interval)
+        self.write = write or save_checkpoint
         self.latest: Checkpoint | None = None
+        self._last_write = time.monotonic()
 
     def on_train_begin(self, network: Network, history: History) -> None:
         super().on_train_begin(network, history)
         self._history = history
         self._capture(self.epoch_offset)
+        self._last_write = time.monotonic()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         done = self.epoch_offset + epoch + 1
         self._capture(done)
-        if self.every and self.path is not None and done % self.every == 0:
+        by_count = self.every and done % self.every == 0
+        by_time = self.interval and time.monotonic() - self._last_write >= self.interval
+        if self.path is not None and (by_count or by_time):
             self.save()
 
     def _capture(self, epoch: int) -> None:
         network = self.network
         rng = network.training_rng
         self.latest = Checkpoint(
-            network_config=network.get_config(),
+            network_config=file_network_config(network),
             weights=network.get_weights(),
             epoch=epoch,
             history=continue_history(self.previous_history, self._history, self.epoch_offset),
@@ -263,7 +283,9 @@ class Checkpointer(Callback):
             raise ValueError("no path: pass one to save() or to Checkpointer(path=...)")
         if self.latest is None:
             raise RuntimeError("nothing to save yet: training has not started")
-        return save_checkpoint(target, self.latest)
+        written = self.write(target, self.latest)
+        self._last_write = time.monotonic()
+        return written
 
 
 # ------------------------------------------------------------------------------------ file format
@@ -272,6 +294,14 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"cannot save the checkpoint to {path}: it is a directory")
+    data = checkpoint_bytes(checkpoint)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write_bytes(path, data)
+
+
+def checkpoint_bytes(checkpoint: Checkpoint) -> bytes:
+    """The bytes of the checkpoint file of ``checkpoint`` (what :func:`save_checkpoint` writes), for a writer
+    that renames several files together (a run directory: :func:`mlpkit.settings.rundir.commit`)."""
     arrays = {f"network/{name}": value for name, value in checkpoint.weights.items()}
     optimizer = None
     if checkpoint.optimizer_config is not None:
@@ -305,8 +335,7 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     text = json.dumps(document, indent=1, default=_jsonable)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write_bytes(path, zip_bytes({STATE_ENTRY: text, ARRAYS_ENTRY: buffer.getvalue()}))
+    return zip_bytes({STATE_ENTRY: text, ARRAYS_ENTRY: buffer.getvalue()})
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
@@ -314,42 +343,42 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     path = Path(path)
     with open_container(path, STATE_ENTRY, "checkpoint file", CheckpointError) as (archive, text):
         document = _parse_document(text, path)
-        network = network_from_file_config(document["network"], path)
-        expected = {f"network/{k}": v for k, v in network.get_weights().items()}
-        n_params = network.n_params
         optimizer = document.get("optimizer")
         early = document.get("early_stopping")
-        slot_names = list(optimizer.get("slots", [])) if isinstance(optimizer, dict) else []
-        state_names = list(early.get("best_states", [])) if isinstance(early, dict) else []
-        network_bytes = sum(v.nbytes for v in expected.values())
+        slot_names = _names(optimizer, "slots", path)
+        state_names = _names(early, "best_states", path)
+        count, itemsize = declared_entries(document["network"], path)
         # slots and early stopping's copy may be float64 whatever the network's dtype
-        limit = 2 * network_bytes * (2 + len(slot_names)) + 16 * n_params + _ARRAY_OVERHEAD_BYTES
-        arrays = read_arrays(archive, limit, path, CheckpointError)
-
-    wanted = set(expected) | {f"optimizer/{s}" for s in slot_names}
-    if isinstance(early, dict) and early.get("has_best_params"):
-        wanted |= {"early_stopping/best_params"} | {f"early_stopping/states/{s}" for s in state_names}
-    if set(arrays) != wanted:
-        raise CheckpointError(f"{path}: arrays do not match the checkpoint's description: missing "
-                              f"{sorted(wanted - set(arrays))}, unexpected {sorted(set(arrays) - wanted)}")
-    for name, target in expected.items():
-        value = arrays[name]
-        if value.shape != target.shape or value.dtype != target.dtype:
-            raise CheckpointError(f"{path}: array {name} is {value.dtype}{list(value.shape)}, the network needs "
-                                  f"{target.dtype}{list(target.shape)}")
-    vectors = [f"optimizer/{s}" for s in slot_names]
-    if isinstance(early, dict) and early.get("has_best_params"):
-        vectors.append("early_stopping/best_params")
-    for name in vectors:
-        value = arrays[name]
-        if value.shape != (n_params,) or value.dtype.kind != "f":
-            raise CheckpointError(f"{path}: array {name} must be a float vector of {n_params} entries, got "
-                                  f"{value.dtype}{list(value.shape)}")
-    states = dict(network.named_states())
-    for s in state_names:
-        value, target = arrays[f"early_stopping/states/{s}"], states.get(s)
-        if target is None or value.shape != target.shape:
-            raise CheckpointError(f"{path}: early stopping state {s} does not match the network")
+        limit = 2 * count * itemsize * (2 + len(slot_names)) + 16 * count + _ARRAY_OVERHEAD_BYTES
+        with open_arrays(archive, min(limit, max_file_bytes()), path, CheckpointError) as npz:
+            network = network_from_file_config(document["network"], path, stored=stored_entries(npz, "network/"))
+            targets = dict(network.named_parameters())
+            targets.update(network.named_states())
+            expected = {f"network/{name}": (value.shape, value.dtype) for name, value in targets.items()}
+            states = {name: value.shape for name, value in network.named_states()}
+            n_params = network.n_params
+            check_arrays(path, targets, npz, CheckpointError, "the network", prefix="network/")
+            del network, targets  # only their shapes are needed: free the built network before decoding
+            wanted = set(expected) | {f"optimizer/{s}" for s in slot_names}
+            if isinstance(early, dict) and early.get("has_best_params"):
+                wanted |= {"early_stopping/best_params"} | {f"early_stopping/states/{s}" for s in state_names}
+            if set(npz.headers) != wanted:
+                raise CheckpointError(f"{path}: arrays do not match the checkpoint's description: missing "
+                                      f"{sorted(wanted - set(npz.headers))[:10]}, unexpected "
+                                      f"{sorted(set(npz.headers) - wanted)[:10]}")
+            vectors = [f"optimizer/{s}" for s in slot_names]
+            if isinstance(early, dict) and early.get("has_best_params"):
+                vectors.append("early_stopping/best_params")
+            for name in vectors:
+                header = npz.headers[name]
+                if header.shape != (n_params,) or header.dtype.kind != "f":
+                    raise CheckpointError(f"{path}: array {name} must be a float vector of {n_params} entries, got "
+                                          f"{header.dtype}{list(header.shape)}")
+            for s in state_names:
+                header, target = npz.headers[f"early_stopping/states/{s}"], states.get(s)
+                if target is None or header.shape != target:
+                    raise CheckpointError(f"{path}: early stopping state {s} does not match the network")
+            arrays = {name: npz.read(name) for name in sorted(wanted)}
 
     weights = {name[len("network/"):]: arrays[name] for name in expected}
     optimizer_config = optimizer_state = None
@@ -386,6 +415,14 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         except ValueError as exc:
             raise CheckpointError(f"{path}: invalid early stopping state: {exc}") from exc
     return checkpoint
+
+
+def _names(section: Any, key: str, path: Path) -> list[str]:
+    """The array names a section of the document lists (optimizer slots, early stopping's states)."""
+    names = section.get(key, []) if isinstance(section, dict) else []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise CheckpointError(f"{path}: {key!r} must be a list of names")
+    return names
 
 
 def _parse_document(text: bytes, path: Path) -> dict[str, Any]:

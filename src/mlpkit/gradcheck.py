@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from .losses import accepts_weights
 from .network import Network
-from .validation import check_features, check_positive_float, check_targets
+from .tasks import check_sample_weight
+from .validation import check_features, check_positive_float, check_positive_int, check_seed
 
 
 @dataclass
@@ -46,10 +48,12 @@ class GradCheckResult:
 
 def random_batch(network: Network, examples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A batch to check ``network`` on: N(0, 1) inputs, and random classes for a classifier (0/1 for a single
-    sigmoid output) or N(0, 1) targets for a regression network."""
+    sigmoid output), a random 0/1 matrix for a multilabel network, or N(0, 1) targets for a regression one."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(examples, network.input_dim))
-    if network.is_classifier:
+    if network.task == "multilabel":
+        y = rng.integers(0, 2, size=(examples, network.output_dim))
+    elif network.is_classifier:
         y = rng.integers(0, 2 if network.output_dim == 1 else network.output_dim, size=examples)
     else:
         y = rng.normal(size=(examples, network.output_dim))
@@ -63,7 +67,8 @@ def relative_difference(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def gradcheck(network: Network, X: Any, y: Any, *, epsilon: float = 1e-6, threshold: float = 1e-7,
-              n_train: int | None = None, max_per_parameter: int | None = None, seed: int = 0) -> GradCheckResult:
+              n_train: float | None = None, max_per_parameter: int | None = None, seed: int = 0,
+              sample_weight: Any = None) -> GradCheckResult:
     """Compare backpropagation with two-sided numerical differences on (X, y).
 
     Args:
@@ -73,22 +78,33 @@ def gradcheck(network: Network, X: Any, y: Any, *, epsilon: float = 1e-6, thresh
         epsilon: the step of the central difference (Ng uses 1e-7; 1e-6 balances truncation and rounding
             error better in float64).
         threshold: the relative difference below which the check passes.
-        n_train: training-set size used by the regularizer (default len(X)).
+        n_train: training-set size used by the regularizer (default len(X), or the sum of the weights).
         max_per_parameter: check at most this many randomly chosen entries of each parameter array.
         seed: seed of that choice and of any training-time randomness (dropout masks).
+        sample_weight: row weights (m,): J becomes the weighted mean cost sum_i w_i C_i / sum_i w_i plus the
+            penalty (see :mod:`mlpkit.losses`), the objective of a weighted ``fit``.
     """
     epsilon = check_positive_float(epsilon, "epsilon")
+    threshold = check_positive_float(threshold, "threshold")
+    if n_train is not None:
+        n_train = check_positive_float(n_train, "n_train")
+    if max_per_parameter is not None:
+        max_per_parameter = check_positive_int(max_per_parameter, "max_per_parameter")
+    seed = check_seed(seed)
     net = copy.deepcopy(network) if network.dtype == np.float64 else network.astype(np.float64)
     X = check_features(X, "X", n_features=net.input_dim, dtype=np.float64)
-    Y = check_targets(y, X.shape[0], net.output_dim, "y", dtype=np.float64)
-    n_train = n_train or X.shape[0]
+    Y = net.encode_targets(y, X.shape[0])
+    W = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0])
+    if W is not None and not accepts_weights(net.loss):
+        raise ValueError(f"the {net.loss.name} cost does not take sample weights; check it without sample_weight")
+    n_train = n_train or (X.shape[0] if W is None else float(W.sum()))
 
     def objective() -> float:
         net.training_rng = np.random.default_rng(seed)
-        return net.objective(X, Y, n_train)
+        return net.objective(X, Y, n_train, W)
 
     net.training_rng = np.random.default_rng(seed)
-    net.compute_gradients(X, Y, n_train)
+    net.compute_gradients(X, Y, n_train, W)
     analytic = {name: grad.copy() for name, grad in net.named_gradients()}
 
     choose = np.random.default_rng(seed)

@@ -85,8 +85,11 @@ class History:
 
     def to_json(self, path: str | Path) -> Path:
         """Write the history as JSON (atomically: a crash never leaves a half-written file)."""
-        text = json.dumps(self.to_dict(), indent=2, default=_json_default)
-        return atomic_write_bytes(Path(path), text.encode("utf-8"))
+        return atomic_write_bytes(Path(path), self.to_json_bytes())
+
+    def to_json_bytes(self) -> bytes:
+        """The JSON text :meth:`to_json` writes, as UTF-8 (for a writer that renames several files together)."""
+        return json.dumps(self.to_dict(), indent=2, default=_json_default).encode("utf-8")
 
     @classmethod
     def from_json(cls, path: str | Path) -> History:

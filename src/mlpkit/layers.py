@@ -57,13 +57,15 @@ class Layer:
         raise NotImplementedError
 
     @classmethod
-    def declared_size(cls, config: dict, n_in: int) -> tuple[int, int]:
-        """(an upper bound on the parameters, the output width) of the layer ``config`` describes after
-        ``n_in`` inputs, read from the config alone: the safe loader bounds a model file with it before it
-        allocates anything. This bound covers a dense map of ``config["units"]`` outputs (or ``n_in``) and
-        any per-unit vectors; a layer with more parameters than that says so by overriding it."""
-        units = int(config.get("units", n_in))
-        return (n_in + 5) * (units + 5), units
+    def declared_size(cls, config: dict, n_in: int) -> tuple[int, int] | None:
+        """(an upper bound on the parameter and state entries, the output width) of the layer ``config``
+        describes after ``n_in`` inputs, read from the config alone: the safe loader bounds a model file with
+        it before it allocates anything. The default is None: what a custom layer's configuration means is
+        its own business, so the loader takes the layer's size from the table that the file carries
+        (``layer_sizes``, written when the model is saved) and checks the built layer against it. A layer
+        whose config sets how much it allocates (units, pieces...) says so by overriding this method, which
+        bounds even a tampered table."""
+        return None
 
     @property
     def activation_fn(self) -> ActivationFunction | None:
@@ -147,6 +149,13 @@ class Dense(Layer):
         self.input_dim = None if input_dim is None else check_positive_int(input_dim, "input_dim")
         self.keep_preactivation = False  # set by the network on its output layer
 
+    @classmethod
+    def declared_size(cls, config: dict, n_in: int) -> tuple[int, int]:
+        """W (n_in x units) and b (units): (n_in + 1) units, exact with a bias and at most twice the entries
+        without one, so that the loader can also refuse a file whose arrays hold far fewer entries."""
+        units = int(config["units"])
+        return (n_in + 1) * units, units
+
     @property
     def activation_fn(self) -> ActivationFunction:
         return self.activation
@@ -204,6 +213,11 @@ class Activation(Layer):
         super().__init__()
         self.activation = get_activation(activation)
 
+    @classmethod
+    def declared_size(cls, config: dict, n_in: int) -> tuple[int, int]:
+        """No arrays; the width is kept."""
+        return 0, n_in
+
     @property
     def activation_fn(self) -> ActivationFunction:
         return self.activation
@@ -257,6 +271,11 @@ class Dropout(Layer):
             raise ValueError(f"keep_prob must be in (0, 1] (the probability of keeping a unit), got {keep_prob}")
         self.keep_prob = float(keep_prob)
         self._mask: np.ndarray | None = None
+
+    @classmethod
+    def declared_size(cls, config: dict, n_in: int) -> tuple[int, int]:
+        """No arrays; the width is kept."""
+        return 0, n_in
 
     def build(self, n_in: int, rng: np.random.Generator, dtype: np.dtype) -> int:
         self.n_in = self.n_out = n_in
@@ -331,6 +350,11 @@ class BatchNorm(Layer):
         self.momentum = check_beta(momentum, "momentum")
         self.eps = check_positive_float(eps, "eps")
         self.activation = get_activation(activation)
+
+    @classmethod
+    def declared_size(cls, config: dict, n_in: int) -> tuple[int, int]:
+        """gamma, beta, running_mean, running_var (n_in each) and steps; the width is kept."""
+        return 4 * n_in + 1, n_in
 
     @property
     def activation_fn(self) -> ActivationFunction:
@@ -422,6 +446,11 @@ class Standardize(Layer):
     def __init__(self, eps: float = 1e-8) -> None:
         super().__init__()
         self.eps = check_positive_float(eps, "eps")
+
+    @classmethod
+    def declared_size(cls, config: dict, n_in: int) -> tuple[int, int]:
+        """mean and std (n_in each) and count; the width is kept."""
+        return 2 * n_in + 1, n_in
 
     @property
     def adapted(self) -> bool:

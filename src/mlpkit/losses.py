@@ -13,15 +13,22 @@ a logarithm of a probability is needed (no log(0), no overflow), from ``a`` else
 - categorical cross-entropy (log-likelihood) over softmax:  a - y          Nielsen eq. (81)-(84); Ng
 When the output activation is not the one the cancellation needs, the error is formed the long way,
 dL/da then through g', which is slower but still exact.
+
+Sample weights (``weights=w``, one per row, >= 0, not all zero) turn the batch mean into the weighted mean
+C = sum_i w_i C_i / sum_i w_i, and the output error of row i into w_i dC_i/dz / sum_i w_i (scikit-learn's
+``sample_weight`` convention: a weight of 2 counts a row twice). Without weights both are the plain mean,
+computed exactly as before.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 
 import numpy as np
 
 from .activations import ActivationFunction, Sigmoid, Softmax
+from .validation import check_positive_float
 
 _TINY = 1e-12
 
@@ -44,9 +51,11 @@ class Loss:
         """Cost of each example (shape (m,))."""
         raise NotImplementedError
 
-    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
-        """Mean cost over the batch."""
-        return float(np.mean(self.per_example(z, a, y)))
+    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
+        """Mean cost over the batch; with ``weights`` (m,), the weighted mean sum_i w_i C_i / sum_i w_i."""
+        if weights is None:
+            return float(np.mean(self.per_example(z, a, y)))
+        return float(np.dot(weights, self.per_example(z, a, y)) / weights.sum())
 
     def grad_output(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """dC_x/da for each example (not averaged)."""
@@ -59,16 +68,27 @@ class Loss:
         bound.activation = activation
         return bound
 
-    def delta(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Output error dL/dz of the batch mean cost, i.e. per-example dC_x/dz divided by m, into ``out``."""
-        inv_m = 1.0 / a.shape[0]
+    def delta(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray,
+              weights: np.ndarray | None = None) -> np.ndarray:
+        """Output error dL/dz of the batch mean cost, i.e. per-example dC_x/dz divided by m, into ``out``;
+        with ``weights`` (m,), row i's dC_i/dz times w_i / sum_i w_i (the error of the weighted mean)."""
         activation = self.activation
+        if weights is None:
+            inv_m = 1.0 / a.shape[0]
+            if isinstance(activation, self.fused_with):
+                np.subtract(a, y, out=out)
+                out *= inv_m
+                return out
+            grad = self.grad_output(a, y)
+            grad *= inv_m
+            return activation.backward(grad, a, out)
+        share = (weights / weights.sum()).astype(a.dtype, copy=False)[:, None]
         if isinstance(activation, self.fused_with):
             np.subtract(a, y, out=out)
-            out *= inv_m
+            out *= share
             return out
         grad = self.grad_output(a, y)
-        grad *= inv_m
+        grad *= share
         return activation.backward(grad, a, out)
 
     def check_output(self, activation: ActivationFunction) -> None:
@@ -148,8 +168,64 @@ class CategoricalCrossEntropy(Loss):
             )
 
 
+class MeanAbsoluteError(Loss):
+    """Absolute-error (L1) cost C_x = sum_j |a_j - y_j| for regression: the median-unbiased counterpart of the
+    quadratic cost (Nielsen eq. (6)), so an outlier pulls on the weights with a constant force. Its
+    (sub)gradient is dC_x/da_j = sign(a_j - y_j), 0 where a_j = y_j (the convention of
+    ``torch.nn.functional.l1_loss``, whose ``reduction="sum"`` over one row is this C_x)."""
+
+    name = "mae"
+
+    def per_example(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.abs(a - y).sum(axis=1)
+
+    def grad_output(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.sign(a - y)
+
+
+class Huber(Loss):
+    """Huber cost (Huber 1964, "Robust estimation of a location parameter"), per output unit with residual
+    r = a - y and threshold delta:
+
+        h(r) = r^2 / 2                  if |r| <= delta
+        h(r) = delta (|r| - delta / 2)  otherwise,          C_x = sum_j h(r_j)
+
+    the quadratic cost near the target and linear beyond delta (``torch.nn.functional.huber_loss``'s
+    definition). dh/dr = clip(r, -delta, delta). Evaluated as q^2 / 2 + delta (|r| - q), q = min(|r|, delta).
+
+    Args:
+        delta: the residual beyond which the cost is linear (> 0); default 1. Saved in ``get_config()`` as
+            ``"delta"`` and kept as ``self.threshold`` (``delta`` is the output-error method of every cost).
+        threshold: another name for ``delta``, read from files saved when ``"huber"`` named the autodiff
+            example (``mlpkit.autodiff.custom.Huber``, now ``"autodiff_huber"``); give one of the two.
+    """
+
+    name = "huber"
+
+    def __init__(self, delta: float = 1.0, *, threshold: float | None = None) -> None:
+        self.threshold = check_positive_float(delta if threshold is None else threshold, "the Huber delta")
+
+    def per_example(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        distance = np.abs(a - y)
+        inner = np.minimum(distance, self.threshold)
+        return (0.5 * inner * inner + self.threshold * (distance - inner)).sum(axis=1)
+
+    def grad_output(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.clip(a - y, -self.threshold, self.threshold)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "delta": self.threshold}
+
+    def __repr__(self) -> str:
+        return f"Huber(delta={self.threshold!r})"
+
+
 _LOSSES: dict[str, type[Loss]] = {
     "quadratic": Quadratic,
+    "mse": Quadratic,
+    "mae": MeanAbsoluteError,
+    "l1": MeanAbsoluteError,
+    "huber": Huber,
     "binary_crossentropy": BinaryCrossEntropy,
     "cross_entropy": BinaryCrossEntropy,  # Nielsen's CrossEntropyCost
     "bce": BinaryCrossEntropy,
@@ -159,6 +235,12 @@ _LOSSES: dict[str, type[Loss]] = {
     "cce": CategoricalCrossEntropy,
 }
 LOSS_NAMES = tuple(_LOSSES)
+
+
+def accepts_weights(loss: Loss) -> bool:
+    """True when ``loss``'s ``value`` and ``delta`` take sample weights (``weights=``): the built-in costs and
+    subclasses that keep the base signatures; a cost that overrides them without it cannot be weighted."""
+    return all("weights" in inspect.signature(getattr(loss, method)).parameters for method in ("value", "delta"))
 
 
 def register_loss(cls: type[Loss]) -> type[Loss]:

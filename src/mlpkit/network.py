@@ -21,7 +21,7 @@ this one, imported when called: :meth:`Network.fit` (:func:`mlpkit.training.fit`
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,27 @@ from .layers import Dense, Layer, layer_from_config
 from .losses import Loss, get_loss
 from .parameters import ParameterLayout
 from .regularizers import Regularizer, get_regularizer
-from .validation import check_features, check_positive_int, check_targets, resolve_dtype
+from .tasks import (
+    OUTPUT_ACTIVATIONS,
+    TargetScaler,
+    check_sample_weight,
+    check_task,
+    check_task_fits,
+    check_threshold,
+    class_indices,
+    decode_outputs,
+    encode_targets,
+    task_of_output,
+)
+from .validation import (
+    check_inputs,
+    check_positive_int,
+    check_seed,
+    dense_rows,
+    is_sparse,
+    real_array,
+    resolve_dtype,
+)
 
 if TYPE_CHECKING:
     from .history import History
@@ -59,23 +79,38 @@ class Network:
         loss: cost name or :class:`~mlpkit.losses.Loss`; by default categorical cross-entropy for a softmax
             output, binary cross-entropy for a sigmoid output, quadratic otherwise.
         activation: hidden-layer activation when ``layers`` are sizes (default ``"sigmoid"``, as the book).
-        output_activation: output activation when ``layers`` are sizes (default ``"softmax"``).
+        output_activation: output activation when ``layers`` are sizes (default: the task's, see
+            :data:`mlpkit.tasks.OUTPUT_ACTIVATIONS`; ``"softmax"`` without a task).
         init: weight initializer when ``layers`` are sizes (default ``"default"``: N(0, 1/n_in), Nielsen).
         regularizer: ``L2(lmbda)``, ``L1(lmbda)`` or None. Part of the model: the reported cost includes it.
         input_dim: number of input features (taken from ``layers[0]`` when sizes are given).
         dtype: ``"float32"`` (default, fast) or ``"float64"`` (gradient checks, oracle tests).
         seed: seed of the initialization; the same seed gives bit-identical weights.
+        task: ``"classification"``, ``"binary"``, ``"multilabel"`` or ``"regression"`` (:mod:`mlpkit.tasks`);
+            None (default) infers it from the output layer (softmax -> classification, one sigmoid unit ->
+            binary, k > 1 sigmoid units -> classification, anything else -> regression). A task that does
+            not fit the output layer or the cost is a ValueError.
+        threshold: the decision threshold of binary and multilabel predictions (output >= threshold).
+
+    Attributes set later: ``target_scaler`` (a :class:`~mlpkit.tasks.TargetScaler` or None: ``fit`` sets it
+    for a regression network), ``feature_names`` and ``target_names`` (lists of str or None: ``fit`` takes
+    the former from a DataFrame's columns). All of them are saved with the model.
     """
 
     def __init__(self, layers: Sequence[int] | Sequence[Layer], *, loss: str | Loss | None = None,
-                 activation: str = "sigmoid", output_activation: str = "softmax", init: str = "default",
+                 activation: str = "sigmoid", output_activation: str | None = None, init: str = "default",
                  regularizer: Regularizer | dict | None = None, input_dim: int | None = None,
-                 dtype: Any = "float32", seed: int | None = None) -> None:
+                 dtype: Any = "float32", seed: int | None = None, task: str | None = None,
+                 threshold: float = 0.5) -> None:
+        if task is not None:
+            task = check_task(task)
+        if output_activation is None:
+            output_activation = OUTPUT_ACTIVATIONS.get(task, "softmax")
         self.dtype = resolve_dtype(dtype)
         layer_list, input_dim = self._layer_list(layers, activation, output_activation, init, input_dim)
         self.layers: list[Layer] = layer_list
         self.input_dim = input_dim
-        self.seed = seed
+        self.seed = check_seed(seed)
         rng = np.random.default_rng(seed)
         width = input_dim
         for i, layer in enumerate(self.layers):
@@ -92,6 +127,18 @@ class Network:
                 f"got {type(self.layers[-1]).__name__}"
             )
         self.loss: Loss = get_loss(loss if loss is not None else _default_loss_for(output.name)).bind(output)
+        if task is not None:
+            check_task_fits(task, output.name, self.output_dim, self.loss.name)
+        if output.name == "softmax" and self.output_dim < 2:
+            raise ValueError(f"a softmax output layer needs at least 2 units, one per class (its one output would "
+                             f"always be 1), got {self.output_dim}; use one sigmoid unit for a yes/no output")
+        #: the task as given (None: inferred from the output layer); ``task`` is always resolved
+        self.task_given = task
+        self.task: str = task or task_of_output(output.name, self.output_dim)
+        self.threshold = check_threshold(threshold)
+        self.target_scaler: TargetScaler | None = None
+        self.feature_names: list[str] | None = None
+        self.target_names: list[str] | None = None
         if isinstance(self.layers[-1], Dense):
             self.layers[-1].keep_preactivation = True
         self.regularizer = get_regularizer(regularizer)
@@ -108,8 +155,8 @@ class Network:
         if all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in layers):
             sizes = [check_positive_int(s, f"layers[{i}]") for i, s in enumerate(layers)]
             if len(sizes) < 2:
-                raise ValueError(f"layer sizes need at least an input and an output size, got {list(layers)}")
-            if input_dim is not None and input_dim != sizes[0]:
+                raise ValueError(f"layers: layer sizes need at least an input and an output size, got {list(layers)}")
+            if input_dim is not None and check_positive_int(input_dim, "input_dim") != sizes[0]:
                 raise ValueError(f"input_dim={input_dim} disagrees with the first layer size {sizes[0]}")
             built: list[Layer] = [Dense(n, activation, init=init) for n in sizes[1:-1]]
             built.append(Dense(sizes[-1], output_activation, init=init))
@@ -234,7 +281,7 @@ class Network:
         ``[0, n_decayed)``, without per-layer penalties)."""
         return self.layout.penalty_ranges([self.penalty_of(layer) for layer in self.layers])
 
-    def _penalty(self, n: int, float64: bool = False) -> float:
+    def _penalty(self, n: float, float64: bool = False) -> float:
         """Sum of the weight penalties (global and per-layer) with training-set size n."""
         total = 0.0
         for reg, start, stop in self.penalty_ranges():
@@ -242,90 +289,157 @@ class Network:
             total += reg.penalty(weights.astype(np.float64) if float64 else weights, n)
         return total
 
-    def compute_gradients(self, X: np.ndarray, Y: np.ndarray, n_train: int | None = None) -> np.ndarray:
+    def compute_gradients(self, X: np.ndarray, Y: np.ndarray, n_train: float | None = None,
+                          W: np.ndarray | None = None) -> np.ndarray:
         """Forward + backward on one batch; return the flat gradient of the regularized mean cost.
 
-        ``n_train`` is the training-set size used by the regularizer (Nielsen's n); default ``len(X)``.
+        ``n_train`` is the training-set size used by the regularizer (Nielsen's n); default ``len(X)`` (the
+        sum of the weights with ``W``). ``W``: row weights (m,), for the weighted mean cost
+        sum_i w_i C_i / sum_i w_i (see :mod:`mlpkit.losses`).
         """
         with np.errstate(over="ignore"):
-            return self._gradients(X, Y, n_train or X.shape[0])
+            return self._gradients(X, Y, n_train or (X.shape[0] if W is None else float(W.sum())), W)
 
-    def _gradients(self, X: np.ndarray, Y: np.ndarray, n_train: int) -> np.ndarray:
+    def _gradients(self, X: np.ndarray, Y: np.ndarray, n_train: float, W: np.ndarray | None = None) -> np.ndarray:
         output = self._forward(X, True)
         delta = self.layers[-1]._buffer("delta", output.shape, output.dtype)
-        self.loss.delta(None, output, Y, out=delta)
+        if W is None:
+            self.loss.delta(None, output, Y, out=delta)
+        else:
+            self.loss.delta(None, output, Y, out=delta, weights=W)
         self.backward(delta)
         for reg, start, stop in self.penalty_ranges():
             reg.add_gradient(self._flat_params[start:stop], self._flat_grads[start:stop], n_train)
         return self._flat_grads
 
-    def train_batch(self, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer, n_train: int) -> None:
-        """One step of mini-batch gradient descent on a trusted batch (``n_train``: the regularizer's n):
-        ``compute_gradients`` then ``optimizer.step``."""
+    def train_batch(self, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer, n_train: float,
+                    W: np.ndarray | None = None) -> None:
+        """One step of mini-batch gradient descent on a trusted batch (``n_train``: the regularizer's n;
+        ``W``: row weights or None): ``compute_gradients`` then ``optimizer.step``."""
         with np.errstate(over="ignore"):
-            self._train_step(X, Y, optimizer, n_train)
+            self._train_step(X, Y, optimizer, n_train, W)
 
-    def _train_step(self, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer, n_train: int) -> None:
+    def _train_step(self, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer, n_train: float,
+                    W: np.ndarray | None = None) -> None:
         """``train_batch`` for callers that already ignore floating-point overflow (the training loop)."""
-        self._gradients(X, Y, n_train)
+        self._gradients(X, Y, n_train, W)
         optimizer.step(self._flat_params, self._flat_grads)
 
-    def objective(self, X: np.ndarray, Y: np.ndarray, n_train: int | None = None) -> float:
-        """The quantity ``compute_gradients`` differentiates: mean batch cost in training mode plus the
-        penalty with n = ``n_train`` (default len(X)). Used by the gradient check."""
+    def objective(self, X: np.ndarray, Y: np.ndarray, n_train: float | None = None,
+                  W: np.ndarray | None = None) -> float:
+        """The quantity ``compute_gradients`` differentiates: mean batch cost (weighted by ``W`` when given)
+        in training mode plus the penalty with n = ``n_train`` (default len(X), or the sum of the weights).
+        Used by the gradient check."""
         a = self.forward(X, training=True)
-        return self.loss.value(self._logits(), a, Y) + self._penalty(n_train or X.shape[0])
+        if W is None:
+            return self.loss.value(self._logits(), a, Y) + self._penalty(n_train or X.shape[0])
+        return self.loss.value(self._logits(), a, Y, weights=W) + self._penalty(n_train or float(W.sum()))
 
     def _logits(self) -> np.ndarray | None:
         return self.layers[-1].preactivation
 
-    def _predict_raw(self, X: np.ndarray) -> np.ndarray:
+    def _predict_raw(self, X: Any) -> np.ndarray:
+        """Output activations of a checked X (dense, or CSR densified one chunk at a time)."""
         out = np.empty((X.shape[0], self.output_dim), dtype=self.dtype)
         for start in range(0, X.shape[0], INFERENCE_CHUNK):
-            out[start:start + INFERENCE_CHUNK] = self.forward(X[start:start + INFERENCE_CHUNK], False)
+            out[start:start + INFERENCE_CHUNK] = self.forward(dense_rows(X, start, start + INFERENCE_CHUNK), False)
         return out
 
-    def _metrics(self, X: np.ndarray, Y: np.ndarray, n_reg: int | None = None) -> dict[str, float]:
-        """Cost and (for classifiers) accuracy on trusted arrays, in one pass."""
+    def _metrics(self, X: Any, Y: np.ndarray, n_reg: float | None = None, W: np.ndarray | None = None,
+                 outputs: np.ndarray | None = None) -> dict[str, float]:
+        """Cost and (for classifiers) accuracy on trusted arrays, in one pass; with row weights ``W`` both are
+        weighted means and the penalty's n defaults to the sum of the weights. ``outputs``, when given, receives
+        the output activations."""
         total = 0.0
-        correct = 0
+        correct = 0.0
         for start in range(0, X.shape[0], INFERENCE_CHUNK):
-            xb, yb = X[start:start + INFERENCE_CHUNK], Y[start:start + INFERENCE_CHUNK]
+            xb, yb = dense_rows(X, start, start + INFERENCE_CHUNK), Y[start:start + INFERENCE_CHUNK]
             a = self.forward(xb, False)
-            total += float(self.loss.per_example(self._logits(), a, yb).sum())
+            if outputs is not None:
+                outputs[start:start + a.shape[0]] = a
+            costs = self.loss.per_example(self._logits(), a, yb)
+            wb = None if W is None else W[start:start + INFERENCE_CHUNK]
+            total += float(costs.sum() if wb is None else np.dot(wb, costs))
             if self.is_classifier:
-                correct += int(np.count_nonzero(self._classes(a) == self._classes(yb)))
-        metrics = {"loss": total / X.shape[0] + self._penalty(n_reg or X.shape[0], float64=True)}
+                hits = self._hits(a, yb)
+                correct += int(np.count_nonzero(hits)) if wb is None else float(np.dot(wb, hits))
+        size = X.shape[0] if W is None else float(W.sum())
+        metrics = {"loss": total / size + self._penalty(n_reg or size, float64=True)}
         if self.is_classifier:
-            metrics["accuracy"] = correct / X.shape[0]
+            metrics["accuracy"] = correct / size
         return metrics
 
-    def _classes(self, outputs: np.ndarray) -> np.ndarray:
-        if outputs.shape[1] == 1:
-            return (outputs[:, 0] > 0.5).astype(np.int64)
-        return outputs.argmax(axis=1)
+    def _hits(self, outputs: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """Which rows the outputs get right (multilabel: every label right, i.e. subset accuracy)."""
+        if self.task == "multilabel":
+            return (decode_outputs(self.task, outputs, self.threshold) == (Y > 0.5)).all(axis=1)
+        return decode_outputs(self.task, outputs, self.threshold) == class_indices(self.task, Y)
 
     # ------------------------------------------------------------------------------------- public API
+    def check_inputs(self, X: Any, name: str = "X") -> Any:
+        """``X`` checked for this network: a C-contiguous array of its dtype, or a CSR matrix (scipy.sparse
+        input), with ``input_dim`` columns; a DataFrame's column names must be ``feature_names`` when those
+        are set (ValueError naming the first mismatch)."""
+        columns = getattr(X, "columns", None)
+        if columns is not None and self.feature_names is not None:
+            names = [str(c) for c in columns]
+            if names != self.feature_names:
+                for i, (got, want) in enumerate(zip(names, self.feature_names, strict=False)):
+                    if got != want:
+                        raise ValueError(f"{name} column {i} is {got!r}, the network was trained with {want!r} "
+                                         "there")
+                raise ValueError(f"{name} has {len(names)} columns, the network was trained on "
+                                 f"{len(self.feature_names)} ({', '.join(self.feature_names)})")
+        return check_inputs(X, name, n_features=self.input_dim, dtype=self.dtype)
+
+    def encode_targets(self, y: Any, n_samples: int, name: str = "y", dtype: Any = None) -> np.ndarray:
+        """Targets as this network's target matrix (n, output_dim) in the ORIGINAL units
+        (:func:`mlpkit.tasks.encode_targets`): one-hot, 0/1 or values; in ``dtype`` (default: the network's;
+        regression targets are best read in float64, then scaled)."""
+        dtype = self.dtype if dtype is None else dtype
+        return encode_targets(self.task, y, n_samples, self.output_dim, name, dtype=dtype)
+
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Output activations for ``X`` of shape (m, n_features): class probabilities for a softmax output."""
-        X = check_features(X, "X", n_features=self.input_dim, dtype=self.dtype)
-        return self._predict_raw(X)
+        """Output activations for ``X`` of shape (m, n_features) (dense, a DataFrame or scipy.sparse):
+        class probabilities for a softmax output, P(y = 1) (m, 1) for a binary network, per-label
+        probabilities for a multilabel one. A network built with ``task="regression"`` has none
+        (ValueError: use ``predict``); one whose task was inferred returns its outputs, as before."""
+        if self.task_given == "regression":
+            raise ValueError("a regression network has no probabilities; use predict")
+        return self._predict_raw(self.check_inputs(X))
 
     def predict(self, X: Any) -> np.ndarray:
-        """Class labels (int) for a classifier: argmax of the outputs, or output > 0.5 for a single sigmoid;
-        the raw outputs for a regression network."""
-        outputs = self.predict_proba(X)
-        return self._classes(outputs) if self.is_classifier else outputs
+        """Predictions for ``X``: class index (m,) int64 (classification: argmax), 0/1 (m,) int64 (binary:
+        output >= threshold), 0/1 indicator (m, k) int64 (multilabel), values (m, k) in the original target
+        units (regression: outputs mapped back through ``target_scaler``)."""
+        outputs = self._predict_raw(self.check_inputs(X))
+        if self.task == "regression":
+            return outputs if self.target_scaler is None else self.target_scaler.inverse_transform(outputs)
+        return decode_outputs(self.task, outputs, self.threshold)
 
-    def evaluate(self, X: Any, y: Any) -> dict[str, float]:
-        """``{"loss": ..., "accuracy": ...}`` on (X, y); y as integer classes or one-hot/target rows.
+    def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
+        """The cost and the task's metrics on (X, y): ``{"loss": ..., **mlpkit.metrics.task_metrics(...)}``.
 
-        The loss includes the regularization term computed with n = len(X) (network2's total_cost).
-        Accuracy is reported for classifiers only.
+        ``loss`` is the training objective: the (weighted) mean cost plus the regularization term with
+        n = len(X) (or the sum of the weights; network2's total_cost), on standardized targets for a
+        regression network with a ``target_scaler``. The metrics (``mlpkit.metrics.METRIC_NAMES``: accuracy,
+        balanced accuracy, log-loss, ROC AUC for classifiers; subset accuracy and Hamming loss for
+        multilabel; mse, mae, r2 in the original units for regression) are weighted by ``sample_weight``.
         """
-        X = check_features(X, "X", n_features=self.input_dim, dtype=self.dtype)
-        Y = check_targets(y, X.shape[0], self.output_dim, "y", dtype=self.dtype)
-        return self._metrics(X, Y)
+        from .metrics import task_metrics
+
+        X = self.check_inputs(X)
+        Y = self.encode_targets(y, X.shape[0], dtype=np.float64 if self.task == "regression" else None)
+        W = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0])
+        scaled = Y.astype(self.dtype) if self.target_scaler is None else self.target_scaler.transform(Y, self.dtype)
+        outputs = np.empty((X.shape[0], self.output_dim), dtype=self.dtype)
+        result = self._metrics(X, scaled, W=W, outputs=outputs)
+        if self.task == "regression":
+            predictions = outputs if self.target_scaler is None else self.target_scaler.inverse_transform(outputs)
+        else:
+            predictions = decode_outputs(self.task, outputs, self.threshold)
+        result.update(task_metrics(self.task, Y, outputs, predictions, sample_weight=W))
+        return result
 
     def adapt(self, X: Any, *, only_new: bool = False) -> None:
         """Fit the statistics of the input-normalization layers (:class:`~mlpkit.layers.Standardize`) that
@@ -336,7 +450,9 @@ class Network:
         pending = [i for i, layer in enumerate(leading) if hasattr(layer, "adapt") and not (only_new and layer.adapted)]
         if not pending:
             return
-        out = check_features(X, "X", n_features=self.input_dim, dtype=self.dtype)
+        out = check_inputs(X, "X", n_features=self.input_dim, dtype=self.dtype)
+        if is_sparse(out):  # the statistics need the dense values
+            out = out.toarray()
         for i, layer in enumerate(leading[:pending[-1] + 1]):
             if i in pending:
                 layer.adapt(out)
@@ -359,35 +475,72 @@ class Network:
         return weights
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        """Load arrays from ``get_weights()`` output; every key must be present with the right shape."""
+        """Load arrays from ``get_weights()`` output; every key must be present with the right shape, real
+        numbers (not bool, complex, strings or objects) and finite: a NaN weight would make every output NaN
+        (and every prediction class 0). Nothing is changed unless every array is accepted."""
+        if not isinstance(weights, Mapping):
+            raise TypeError(f"weights must be a dict {{name: array}} as get_weights() returns, got "
+                            f"{type(weights).__name__}")
         expected = dict(self.named_parameters())
         expected.update(self.named_states())
         missing = sorted(set(expected) - set(weights))
-        unexpected = sorted(set(weights) - set(expected))
+        unexpected = sorted(map(str, set(weights) - set(expected)))
         if missing or unexpected:
             raise ValueError(f"weights do not fit this network: missing {missing}, unexpected {unexpected}")
+        checked = {}
         for name, target in expected.items():
-            value = np.asarray(weights[name])
+            value = real_array(weights[name], f"weights[{name!r}]")
+            if value.dtype == np.bool_:
+                raise TypeError(f"weights[{name!r}] has dtype bool; weights are real numbers")
             if value.shape != target.shape:
                 raise ValueError(f"{name} has shape {value.shape}, the network expects {target.shape}")
-            target[...] = value
+            with np.errstate(over="ignore"):
+                value = value.astype(target.dtype)
+            if not np.isfinite(value).all():
+                bad = int(np.count_nonzero(~np.isfinite(value)))
+                raise ValueError(f"weights[{name!r}] has {bad} NaN or infinite value(s) (in {target.dtype.name}); "
+                                 f"weights must be finite")
+            checked[name] = value
+        for name, target in expected.items():
+            target[...] = checked[name]
 
     def get_config(self) -> dict:
-        """Everything needed to rebuild this architecture (no weights)."""
+        """Everything needed to rebuild this network (no weights): the architecture, the cost, the task as
+        given (None: inferred from the output layer), the threshold, the target scaler and the names."""
         return {
             "input_dim": self.input_dim,
             "layers": [layer.get_config() for layer in self.layers],
             "loss": self.loss.get_config(),
             "regularizer": None if self.regularizer is None else self.regularizer.get_config(),
             "dtype": self.dtype.name,
+            "task": self.task_given,
+            "threshold": self.threshold,
+            "target_scaler": None if self.target_scaler is None else self.target_scaler.get_config(),
+            "feature_names": None if self.feature_names is None else list(self.feature_names),
+            "target_names": None if self.target_names is None else list(self.target_names),
         }
 
     @classmethod
     def from_config(cls, config: dict, dtype: Any = None) -> Network:
-        """Build an untrained network from ``get_config()`` output (weights must be set afterwards)."""
+        """Build an untrained network from ``get_config()`` output (weights must be set afterwards); configs
+        saved before tasks existed (no ``task``, ``threshold``... keys) load as they were."""
         layers = [layer_from_config(c) for c in config["layers"]]
-        return cls(layers, loss=config["loss"], regularizer=config.get("regularizer"),
-                   input_dim=config["input_dim"], dtype=dtype or config.get("dtype", "float32"), seed=0)
+        network = cls(layers, loss=config["loss"], regularizer=config.get("regularizer"),
+                      input_dim=config["input_dim"], dtype=dtype or config.get("dtype", "float32"), seed=0,
+                      task=config.get("task"), threshold=config.get("threshold", 0.5))
+        scaler = config.get("target_scaler")
+        if scaler is not None:
+            network.target_scaler = TargetScaler.from_config(scaler)
+            if network.target_scaler.mean.size != network.output_dim:
+                raise ValueError(f"the target scaler has {network.target_scaler.mean.size} outputs, the network "
+                                 f"{network.output_dim}")
+        for key in ("feature_names", "target_names"):
+            names = config.get(key)
+            if names is not None:
+                if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                    raise ValueError(f"{key} must be a list of strings, got {names!r}")
+                setattr(network, key, list(names))
+        return network
 
     def astype(self, dtype: Any) -> Network:
         """A copy of this network with parameters in ``dtype`` (e.g. float64 for a gradient check)."""

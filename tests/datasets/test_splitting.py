@@ -104,7 +104,7 @@ def test_stratify_accepts_string_labels():
         ({"sizes": (5, 5), "fractions": (0.5, 0.5)}, TypeError, "not both"),
         ({"fractions": (0.98, 0.01, 0.01)}, ValueError, "would be empty"),
         ({"seed": 1.5}, TypeError, "seed"),
-        ({"seed": -1}, TypeError, "seed"),
+        ({"seed": -1}, ValueError, "seed must be a non-negative integer"),
         ({"stratify": "yes"}, TypeError, "stratify"),
     ],
 )

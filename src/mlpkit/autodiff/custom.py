@@ -252,9 +252,13 @@ class Huber(ForwardLoss):
     Args:
         threshold: Huber's delta, the residual beyond which the cost is linear (> 0); default 1. (Not named
             ``delta``: that is the output error method of every cost.)
+
+    Registered as ``"autodiff_huber"``: ``"huber"`` names the hand-written :class:`mlpkit.losses.Huber`
+    (the same cost with its derivative written out, faster, and taking sample weights), which also reads
+    files saved when this example was ``"huber"``.
     """
 
-    name = "huber"
+    name = "autodiff_huber"
 
     def __init__(self, threshold: float = 1.0) -> None:
         self.threshold = check_positive_float(threshold, "threshold")
@@ -360,7 +364,7 @@ class Maxout(ForwardLayer):
         """W is (n_in, units * pieces): ``pieces`` times a Dense layer of ``units`` (more than
         :attr:`MAX_PIECES` pieces are refused when the layer is built)."""
         units, pieces = int(config.get("units", n_in)), min(max(int(config.get("pieces", 2)), 1), cls.MAX_PIECES)
-        return (n_in + 5) * (units * pieces + 5), units
+        return (n_in + 1) * units * pieces, units
 
     def setup(self, n_in: int, rng: np.random.Generator) -> int:
         weights, biases = get_initializer(self.init)(n_in, self.units * self.pieces, rng)

@@ -29,11 +29,20 @@ def _check_argnums(argnums: Argnums) -> tuple[int, ...]:
 
 
 def _variable(value: Any, position: int) -> Tensor:
-    """A fresh leaf that requires a gradient, holding the value of positional argument ``position``."""
-    data = np.asarray(value.data if isinstance(value, Tensor) else value)
+    """A fresh leaf that requires a gradient, holding the value of positional argument ``position``: float
+    numbers, all finite (the gradient at a NaN or infinite point is NaN, or meaningless)."""
+    try:
+        data = np.asarray(value.data if isinstance(value, Tensor) else value)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise AutodiffError(f"grad: argument {position} is not an array of numbers: {' '.join(str(exc).split())}") \
+            from exc
     if data.dtype.kind != "f":
         raise AutodiffError(f"grad: argument {position} has dtype {data.dtype}; only float32 and float64 "
                             f"arguments have gradients (write 3.0, not 3)")
+    if not np.isfinite(data).all():
+        bad = int(np.count_nonzero(~np.isfinite(data)))
+        raise AutodiffError(f"grad: argument {position} has {bad} NaN or infinite value(s); a gradient is taken at "
+                            f"a finite point")
     return Tensor(data, requires_grad=True)
 
 
@@ -41,6 +50,8 @@ def value_and_grad(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[.
     """A function that returns (f(*args) as a float, the gradient of f with respect to the ``argnums`` arguments:
     an ndarray, or a tuple of them when ``argnums`` is a tuple). ``f`` must return a one-element Tensor.
     The graph is recorded even inside :class:`no_grad`."""
+    if not callable(f):
+        raise TypeError(f"grad: f must be a function of arrays that returns a one-element Tensor, got {f!r}")
     numbers = _check_argnums(argnums)
 
     @functools.wraps(f)

@@ -29,12 +29,24 @@ MISSING_EXTRAS = "the mlpkit command needs its extras: pip install 'mlpkit[cli]'
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``mlpkit`` command with ``argv`` (default: ``sys.argv[1:]``); return its exit status."""
-    missing = [name for name in EXTRAS if importlib.util.find_spec(name) is None]
-    if missing:
-        print(f"mlpkit: error: {MISSING_EXTRAS} (missing: {', '.join(missing)})", file=sys.stderr)
-        return 2
-    args = list(sys.argv[1:] if argv is None else argv)
-    from ._app import cli
+    """Run the ``mlpkit`` command with ``argv`` (default: ``sys.argv[1:]``); return its exit status.
 
-    return cli.main(args=args, prog_name="mlpkit", standalone_mode=False)
+    SIGTERM is handled as Ctrl-C from here on (:mod:`mlpkit.cli._signals`); either one while the command
+    starts (imports, reading data, building the network) ends it with one line and status 130 or 143,
+    no traceback.
+    """
+    from . import _signals
+
+    _signals.install()
+    try:
+        missing = [name for name in EXTRAS if importlib.util.find_spec(name) is None]
+        if missing:
+            print(f"mlpkit: error: {MISSING_EXTRAS} (missing: {', '.join(missing)})", file=sys.stderr)
+            return 2
+        args = list(sys.argv[1:] if argv is None else argv)
+        from ._app import cli
+
+        return cli.main(args=args, prog_name="mlpkit", standalone_mode=False)
+    except KeyboardInterrupt as exc:  # before the click group runs (its own stops are handled there)
+        print(f"mlpkit: {_signals.stop_word(exc)}", file=sys.stderr)
+        return _signals.stop_status(exc)

@@ -1,4 +1,4 @@
-"""The click commands: train, evaluate, predict, gradcheck, diagnose, reproduce, serve, tune, graph.
+"""The click commands: train, evaluate, predict, gradcheck, diagnose, reproduce, serve, tune, graph, export.
 
 Every bad option, unreadable file or impossible combination ends as one line on stderr,
 ``mlpkit: error: <what is wrong and what is allowed>``, with exit status 2 (click's usage-error status).
@@ -6,15 +6,20 @@ Set ``MLPKIT_DEBUG=1`` to get the traceback instead. The options of ``train`` co
 table (:mod:`mlpkit.settings.options`): unset options are not passed, so the library's defaults apply, and
 the library's errors come back naming the flag.
 
-Exit statuses: 0 done, 1 a gradient check failed, 2 a usage error, 3 training diverged, 130 interrupted.
+A file that cannot be written (a full, read-only or forbidden disk) is one line too, naming the file and the
+reason, ``mlpkit: error: cannot write PATH: No space left on device (the previous file is unchanged)``, exit
+status 2: every output is written to a temporary name and renamed (:mod:`mlpkit._atomic`), so the previous
+file stays whole.
+
+Exit statuses: 0 done, 1 a gradient check failed, 2 a usage error or a file that cannot be written, 3 training
+diverged, 130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM (``kill``, systemd, ``docker stop``): both
+are handled alike.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import inspect
-import io
 import json
 import os
 import sys
@@ -26,7 +31,8 @@ import click
 import numpy as np
 
 from .. import __version__
-from ..checkpoint import load_checkpoint
+from .._atomic import WriteError, atomic_write_bytes
+from ..datasets import Split
 from ..diagnose import (
     bias_variance,
     classification_report,
@@ -38,7 +44,6 @@ from ..diagnose import (
 from ..gradcheck import gradcheck as run_gradcheck
 from ..gradcheck import random_batch
 from ..network import Network
-from ..serialization import load_network
 from ..settings import (
     BUILT_IN,
     OPTION_BY_NAME,
@@ -49,6 +54,7 @@ from ..settings import (
     TrainSettings,
     convert_mapping,
     dataset_path,
+    library_check,
     load_data,
     load_whole_file,
     merge_preset,
@@ -58,22 +64,45 @@ from ..settings import (
     remap_labels,
     resolve,
 )
+from ..settings.rundir import load_model, load_run_checkpoint
+from ..tasks import CLASS_TASKS, check_threshold
 from ..web.reporter import check_dashboard_url
-from ._display import evaluation_tables, gradcheck_table, gradient_table, make_console, saturation_table
-from ._inputs import read_features
+from ._display import (
+    evaluation_tables,
+    gradcheck_table,
+    gradient_table,
+    make_console,
+    metrics_text,
+    saturation_table,
+)
+from ._inputs import read_inputs
+from ._predict import prediction_csv
+from ._signals import stop_status, stop_word
 from ._train import CHECKPOINT_FILE, Resume, TrainRun
 
 #: options that may accompany --resume (they do not change the experiment)
-RESUME_OVERRIDES = ("epochs", "quiet", "plots", "checkpoint_every", "dashboard")
+RESUME_OVERRIDES = ("epochs", "quiet", "plots", "checkpoint_every", "checkpoint_interval", "dashboard", "log_dir")
 
 
 def one_line(message: object) -> str:
     return " ".join(str(message).split())
 
 
+class _Stopped(Exception):
+    """A command stopped by Ctrl-C or SIGTERM (its KeyboardInterrupt is the cause), carried past click's own
+    handler, which would print a blank line first."""
+
+
 class MlpkitGroup(click.Group):
     """A click group whose errors are one line, ``mlpkit: error: ...``, and whose ``main`` returns the exit
-    status (or exits with it in standalone mode)."""
+    status (or exits with it in standalone mode); a command stopped by Ctrl-C or SIGTERM ends with one line,
+    ``mlpkit: interrupted`` (130) or ``mlpkit: terminated`` (143)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise _Stopped() from exc
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
@@ -89,9 +118,9 @@ class MlpkitGroup(click.Group):
             else:
                 click.echo(f"mlpkit: error: {one_line(exc.format_message())}", err=True)
                 code = exc.exit_code
-        except click.exceptions.Abort:  # Ctrl-C outside training
-            click.echo("mlpkit: interrupted", err=True)
-            code = 130
+        except (_Stopped, click.exceptions.Abort) as exc:  # Ctrl-C or SIGTERM outside training's own handling
+            click.echo(f"mlpkit: {stop_word(exc)}", err=True)
+            code = stop_status(exc)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -107,7 +136,16 @@ def user_errors() -> Iterator[None]:
     except (ValueError, TypeError, OSError) as exc:  # SettingsError, ModelFileError, DataFormatError, missing files
         if os.environ.get("MLPKIT_DEBUG"):
             raise
-        raise click.UsageError(one_line(exc)) from None
+        raise click.UsageError(one_line(os_error_text(exc) if isinstance(exc, OSError) else exc)) from None
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OSError as ``PATH: reason`` (``No such file or directory``, ``Permission denied``...) rather than
+    Python's ``[Errno 13] Permission denied: 'PATH'``; a failed write (:class:`mlpkit._atomic.WriteError`) says
+    ``cannot write PATH: reason (the previous file is unchanged)``."""
+    if isinstance(exc, WriteError) or not (exc.filename and exc.strerror):
+        return str(exc)
+    return f"{exc.filename}: {exc.strerror}"
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
@@ -201,7 +239,7 @@ def train(config: Path | None, preset: str | None, resume: Path | None, overwrit
                                     f"given with it, not {flags}")
             if not (resume / CHECKPOINT_FILE).is_file():
                 raise SettingsError(f"--resume {resume}: no {CHECKPOINT_FILE} there to continue from")
-            checkpoint = load_checkpoint(resume / CHECKPOINT_FILE)
+            checkpoint = load_run_checkpoint(resume / CHECKPOINT_FILE)
             saved = convert_mapping(checkpoint.config, where=f"the checkpoint in {resume}")
             cfg = _checked_dashboard(resolve({**saved, **given}, {k: "command line" for k in given}))
             cfg.out = str(resume)
@@ -240,9 +278,16 @@ def _recorded_config(network: Network) -> dict[str, Any]:
     return {**config, "dataset": config.get("dataset") or meta.get("dataset")}
 
 
-def _recorded_data(model: Path, network: Network, dataset: str | None, label_column: str | None) -> Data:
-    """``dataset`` if given, else the data set recorded in the model; split as in training (same seed) when
-    it is the recorded one."""
+def _model_task(network: Network, config: dict[str, Any]) -> str:
+    """The task a data set's targets are read for: the network's own (as it was built), else the recorded
+    --task (``auto`` for a model saved before tasks existed)."""
+    return network.task_given or str(config.get("task") or "auto")
+
+
+def _recorded_data(model: Path, network: Network, dataset: str | None, label_column: str | None,
+                   sample_weight: str | None = None) -> Data:
+    """``dataset`` if given, else the data set recorded in the model; split as in training (same seed, same
+    task, same weight column) when it is the recorded one."""
     config = _recorded_config(network)
     recorded = config["dataset"]
     if dataset is None and recorded is None:
@@ -252,28 +297,34 @@ def _recorded_data(model: Path, network: Network, dataset: str | None, label_col
     seed = int(config.get("seed", 0)) if same else 0
     column = label_column or config.get("label_column") or "label"
     shape = {k: config.get(k) for k in ("samples", "noise", "classes")} if same else {}  # a generated set's
-    return load_data(name, label_column=column, seed=seed, dtype=network.dtype.name, **shape)
+    weights = sample_weight or (config.get("sample_weight") if same else None)
+    return load_data(name, label_column=column, seed=seed, dtype=network.dtype.name, task=_model_task(network, config),
+                     sample_weight=weights, **shape)
 
 
 def _evaluation_split(model: Path, network: Network, dataset: str | None, label_column: str | None,
-                      split: str | None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None, str, str]:
-    """(X, y, class names of the file, data set name, split name) for ``evaluate``: a part of the training
-    data set (default its test split), or all of another file."""
+                      split: str | None, sample_weight: str | None = None
+                      ) -> tuple[Split, tuple[str, ...] | None, str, str]:
+    """(the examples, class names of the file, data set name, split name) for ``evaluate``: a part of the
+    training data set (default its test split), or all of another file."""
     path = None if dataset is None else dataset_path(dataset)
     config = _recorded_config(network)
     if path is not None and split in (None, "all") and not _same_dataset(dataset, config["dataset"]):
-        whole = load_whole_file(path, label_column or config.get("label_column") or "label", network.dtype.name)
-        return whole.X, whole.y, whole.classes, path.name, "all"
-    data = _recorded_data(model, network, dataset, label_column)
+        whole, _ = load_whole_file(path, label_column or config.get("label_column") or "label", network.dtype.name,
+                                   _model_task(network, config), sample_weight)
+        return whole, whole.classes, path.name, "all"
+    data = _recorded_data(model, network, dataset, label_column, sample_weight)
     split = split or "test"
     parts = {"train": data.dataset.train, "validation": data.dataset.validation, "test": data.dataset.test}
     if split == "all":
         pieces = [p for p in parts.values() if p is not None]
-        return (np.concatenate([p.X for p in pieces]), np.concatenate([p.y for p in pieces]), data.classes,
-                data.dataset.name, split)
+        weights = None if pieces[0].sample_weight is None else np.concatenate([p.sample_weight for p in pieces])
+        whole = Split(np.concatenate([p.X for p in pieces]), np.concatenate([p.y for p in pieces]),
+                      sample_weight=weights)
+        return whole, data.classes, data.dataset.name, split
     if parts[split] is None:
         raise SettingsError(f"{data.dataset.name} has no {split} split; use --split test, train or all")
-    return parts[split].X, parts[split].y, data.classes, data.dataset.name, split
+    return parts[split], data.classes, data.dataset.name, split
 
 
 def _class_names(network: Network, file_classes: tuple[str, ...] | None) -> list[str]:
@@ -285,11 +336,15 @@ def _class_names(network: Network, file_classes: tuple[str, ...] | None) -> list
     return [str(k) for k in range(max(network.output_dim, 2))]
 
 
-def evaluation_report(network: Network, X: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str, Any]:
-    """Cost, accuracy, confusion matrix and per-class precision/recall/F1 of ``network`` on (X, y)."""
-    metrics = network.evaluate(X, y)
-    report: dict[str, Any] = {"n": len(X), "loss": metrics["loss"]}
-    if not network.is_classifier:
+def evaluation_report(network: Network, X: np.ndarray, y: np.ndarray, names: list[str],
+                      sample_weight: np.ndarray | None = None) -> dict[str, Any]:
+    """The cost and the task's metrics of ``network`` on (X, y) (:meth:`mlpkit.Network.evaluate`, weighted by
+    ``sample_weight``); for a classifier also the confusion matrix and per-class precision/recall/F1."""
+    metrics = network.evaluate(X, y, sample_weight=sample_weight)
+    report: dict[str, Any] = {"n": len(X), "task": network.task, **{k: float(v) for k, v in metrics.items()}}
+    if network.target_names is not None:
+        report["targets"] = list(network.target_names)
+    if network.task not in CLASS_TASKS:
         return report
     n_classes = max(network.output_dim, 2)
     predicted = network.predict(X)
@@ -300,38 +355,45 @@ def evaluation_report(network: Network, X: np.ndarray, y: np.ndarray, names: lis
     names = names if len(names) == n_classes else [str(k) for k in range(n_classes)]
     for row in details["per_class"]:
         row["class"] = names[row["class"]]
-    report.update(accuracy=metrics["accuracy"], classes=names, confusion_matrix=cm.tolist(),
-                  per_class=details["per_class"], **{"macro avg": details["macro avg"],
-                                                     "weighted avg": details["weighted avg"]})
+    report.update(classes=names, confusion_matrix=cm.tolist(), per_class=details["per_class"],
+                  **{"macro avg": details["macro avg"], "weighted avg": details["weighted avg"]})
     return report
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--dataset", default=None, metavar="NAME|PATH",
+@click.option("--dataset", "--data", "dataset", default=None, metavar="NAME|PATH",
               help="digits, mnist or a .csv/.npz file; default: the model's training data set")
-@click.option("--label-column", default=None, help="label column of a CSV file (default: as in training, or 'label')")
+@click.option("--label-column", "--target", "label_column", default=None,
+              help="target column(s) of a CSV file, comma-separated (default: as in training, or 'label')")
+@click.option("--sample-weight", default=None, metavar="COLUMN",
+              help="a CSV column of example weights (default: the training run's, on its own data set)")
 @click.option("--split", type=click.Choice(["test", "validation", "train", "all"]), default=None,
               help="which part: default test for the training data set, all of any other file")
 @click.option("--json", "as_json", is_flag=True, help="print the results as JSON")
-def evaluate(model: Path, dataset: str | None, label_column: str | None, split: str | None, as_json: bool) -> int:
-    """Accuracy, cost, confusion matrix and per-class precision/recall/F1 of MODEL."""
+def evaluate(model: Path, dataset: str | None, label_column: str | None, sample_weight: str | None, split: str | None,
+             as_json: bool) -> int:
+    """The cost and the task's metrics of MODEL: accuracy, balanced accuracy, log-loss, ROC AUC, the confusion
+    matrix and per-class precision/recall/F1 of a classifier; subset accuracy and Hamming loss of a multilabel
+    network; R², MSE and MAE of a regression."""
     with user_errors():
-        network = load_network(model)
-        X, y, file_classes, name, split = _evaluation_split(model, network, dataset, label_column, split)
-        y = remap_labels(y, file_classes, (network.metadata or {}).get("classes"), name)
+        network = load_model(model)
+        part, file_classes, name, split = _evaluation_split(model, network, dataset, label_column, split,
+                                                            sample_weight)
+        y = part.y
+        if network.task in CLASS_TASKS:
+            y = remap_labels(y, file_classes, (network.metadata or {}).get("classes"), name)
         report = {"model": str(model), "dataset": name, "split": split,
-                  **evaluation_report(network, X, y, _class_names(network, file_classes))}
+                  **evaluation_report(network, part.X, y, _class_names(network, file_classes), part.sample_weight)}
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return 0
     console = make_console()
-    head = f"{model}  on {name} ({split}, {report['n']} examples)"
-    console.print(head, soft_wrap=True)
-    line = f"cost {report['loss']:.4f}"
-    if "accuracy" in report:
-        line = f"accuracy {report['accuracy']:.2%}  " + line
-    console.print(line)
+    weighted = ", weighted" if part.sample_weight is not None else ""
+    head = f"{model}  on {name} ({split}, {report['n']} examples{weighted})"
+    console.print(head, soft_wrap=True, markup=False)
+    line = metrics_text(network.task, report)
+    console.print(f"{line}  cost {report['loss']:.4f}" if line else f"cost {report['loss']:.4f}", markup=False)
     if "confusion_matrix" in report:
         console.print()
         for renderable in evaluation_tables(report):
@@ -344,35 +406,40 @@ def evaluate(model: Path, dataset: str | None, label_column: str | None, split: 
 @click.argument("input", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--label-column", default=None, help="a CSV column to ignore (e.g. the labels)")
 @click.option("--key", default="X", show_default=True, help="array name in an .npz INPUT")
-@click.option("--proba", is_flag=True, help="add the output probabilities, one column per class")
+@click.option("--proba", is_flag=True, help="add the output probabilities, one column per class or label")
+@click.option("--threshold", type=float, default=None,
+              help="decision threshold of a binary or multilabel model (default: the model's own, 0.5 unless "
+                   "trained with --threshold)")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="write the CSV here instead of standard output")
-def predict(model: Path, input: Path, label_column: str | None, key: str, proba: bool, output: Path | None) -> int:
-    """Predicted labels of MODEL for the rows of INPUT (.csv, .npz or .npy), as CSV."""
+              help="write the CSV here (atomically) instead of standard output")
+def predict(model: Path, input: Path, label_column: str | None, key: str, proba: bool, threshold: float | None,
+            output: Path | None) -> int:
+    """Predictions of MODEL for the rows of INPUT (.csv, .npz or .npy), as CSV.
+
+    A CSV INPUT with a header is written back with the predictions added under the model's target column(s),
+    when the model was trained on a CSV file and INPUT lacks those columns: class names, 0/1 per label
+    (multilabel) or values (regression); the model's feature columns are taken by name. Otherwise the
+    predictions alone are written (a 'prediction' column for a classifier).
+    """
     with user_errors():
-        network = load_network(model)
-        X = read_features(input, label_column=label_column, key=key)
+        network = load_model(model)
+        if threshold is not None:
+            if network.task not in ("binary", "multilabel"):
+                raise SettingsError(f"--threshold applies to binary and multilabel models; {model.name} is a "
+                                    f"{network.task} model")
+            with library_check({"threshold": "--threshold"}, "--threshold"):
+                network.threshold = check_threshold(threshold)
+        inputs = read_inputs(input, label_column=label_column, key=key, feature_names=network.feature_names)
+        X = inputs.X
         if X.shape[1] != network.input_dim:
             hint = "; pass --label-column NAME to ignore a label column" if X.shape[1] == network.input_dim + 1 else ""
             raise SettingsError(f"{input.name} has {X.shape[1]} columns per row, the model expects "
-                              f"{network.input_dim} features{hint}")
-        outputs = network.predict_proba(X)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        if network.is_classifier:
-            names = _class_names(network, None)
-            predicted = network.predict(X)
-            probabilities = np.column_stack([1 - outputs[:, 0], outputs[:, 0]]) if outputs.shape[1] == 1 else outputs
-            writer.writerow(["prediction"] + ([f"p_{n}" for n in names] if proba else []))
-            for k, row in zip(predicted, probabilities, strict=True):
-                writer.writerow([names[k]] + ([f"{p:.6g}" for p in row] if proba else []))
-        else:
-            writer.writerow([f"output_{j}" for j in range(outputs.shape[1])])
-            writer.writerows([[f"{v:.6g}" for v in row] for row in outputs])
+                                f"{network.input_dim} features{hint}")
+        text = prediction_csv(network, inputs, _class_names(network, None), proba=proba)
         if output is not None:
-            output.write_text(buffer.getvalue(), encoding="utf-8")
+            atomic_write_bytes(output, text.encode("utf-8"))
     if output is None:
-        click.echo(buffer.getvalue(), nl=False)
+        click.echo(text, nl=False)
     else:
         click.echo(f"{len(X)} predictions written to {output}", err=True)
     return 0
@@ -393,7 +460,7 @@ def _saved_model_batch(path: Path, examples: int, seed: int,
     if given:
         raise SettingsError(f"--model checks the saved network as it is; leave out {', '.join(given)} (they describe "
                             "a new network)")
-    network = load_network(path)
+    network = load_model(path)
     X, y = random_batch(network, examples, seed)
     return network, X, y
 
@@ -492,8 +559,9 @@ def gradcheck(examples: int, epsilon: float, threshold: float, max_per_parameter
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--dataset", default=None, metavar="NAME|PATH", help="default: the model's training data set")
-@click.option("--label-column", default=None, help="label column of a CSV file")
+@click.option("--dataset", "--data", "dataset", default=None, metavar="NAME|PATH",
+              help="default: the model's training data set")
+@click.option("--label-column", "--target", "label_column", default=None, help="label column of a CSV file")
 @click.option("--bayes-error", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="estimate of the lowest achievable error (e.g. human error), as a fraction")
 @click.option("--tolerance", type=click.FloatRange(0, 1), default=0.02, show_default=True,
@@ -508,7 +576,7 @@ def diagnose(model: Path, dataset: str | None, label_column: str | None, bayes_e
     """Bias/variance verdict (Ng week 1), saturated and dead units (Nielsen ch.3) and per-layer gradient norms
     (Nielsen ch.5) of MODEL on its training and dev data."""
     with user_errors():
-        network = load_network(model)
+        network = load_model(model)
         if not network.is_classifier:
             raise SettingsError(f"diagnose compares classification errors; {model.name} has a "
                               f"{network.output_activation} output (not a classifier)")
@@ -616,6 +684,8 @@ def serve(host: str, port: int, models: Path | None, max_upload_mb: float, runs:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--strategy", default=None, metavar="NAME",
+              help="random, grid, coarse-to-fine, nielsen or optuna (TPE; pip install 'mlpkit[optuna]')")
 @click.option("--backend", type=click.Choice(["process", "serial", "ray"]), default=None,
               help="where trials run: a local process pool (default, all cores), this process, or Ray")
 @click.option("--address", default=None, metavar="HOST:PORT", help="Ray cluster to join (--backend ray)")
@@ -629,14 +699,18 @@ def serve(host: str, port: int, models: Path | None, max_upload_mb: float, runs:
 def tune(config: Path, resume: bool, overwrite: bool, quiet: bool, **overrides: Any) -> int:
     """Search hyper-parameters as CONFIG (TOML/YAML/JSON: [train], [space], [search]) describes.
 
-    Prints one line per finished trial, then the ranked trials; writes trials.csv, scores.png and
-    curves.png. Trials are kept in an SQLite file: after an interruption, --resume skips those done.
+    Prints one line per finished trial, then the ranked trials; writes trials.csv, scores.png,
+    curves.png and best_config.yaml (for mlpkit train --config). Trials are kept in an SQLite file: after
+    an interruption (Ctrl-C, SIGTERM: the workers are stopped at once), --resume skips those done.
     """
     from ._tune import TuneRun
 
     with user_errors():
         run = TuneRun(config, overrides, resume=resume, overwrite=overwrite, quiet=quiet, console=make_console())
-        return run.run()
+        try:
+            return run.run()
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM
+            return run.stopped(exc)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -667,3 +741,24 @@ def graph(example: str | None, expr: str | None, variables: tuple[str, ...], mod
 
     with user_errors():
         return draw(example, expr, variables, model, out, seed, n_x, n_h, m, examples)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["onnx", "torch"]), required=True,
+              help="onnx: one .onnx file (needs pip install 'mlpkit[onnx]'); torch: a state dict and the .py file "
+                   "of the nn.Sequential it fits (needs torch)")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="the file to write (default: MODEL with .onnx or .pt)")
+@click.option("--opset", type=click.IntRange(min=1), default=None, help="--format onnx: the ONNX opset (default 17)")
+def export(model: Path, fmt: str, out: Path | None, opset: int | None) -> int:
+    """Export a saved model for another framework: ONNX or PyTorch.
+
+    \b
+    mlpkit export runs/<run>/model.mlpk --format onnx               # runs/<run>/model.onnx
+    mlpkit export runs/<run>/model.mlpk --format torch -o net.pt    # net.pt and net.py (build_model())
+    """
+    from ._export import export as run_export
+
+    with user_errors():
+        return run_export(model, fmt, out, opset)

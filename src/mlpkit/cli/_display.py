@@ -108,7 +108,8 @@ class EpochTable(Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         done = self.offset + epoch + 1
         if not self._columns:
-            self._columns = [c for c in _COLUMNS if c[0] in logs and (c[0] != "learning_rate" or self.show_lr)]
+            self._columns = [c for c in _COLUMNS if logs.get(c[0]) is not None
+                             and (c[0] != "learning_rate" or self.show_lr)]
             header = Text("epoch".rjust(self._epoch_width), style="bold")
             for _, title, width, _ in self._columns:
                 header.append(" " + title.rjust(width), style="bold")
@@ -137,6 +138,40 @@ class EpochTable(Callback):
 
 
 # ------------------------------------------------------------------------------------------ reports
+#: how a report names each metric of :data:`mlpkit.metrics.METRIC_NAMES`, and its format
+_METRICS = {
+    "accuracy": ("accuracy", "{:.2%}"),
+    "subset_accuracy": ("subset accuracy", "{:.2%}"),
+    "hamming_loss": ("Hamming loss", "{:.4f}"),
+    "balanced_accuracy": ("balanced accuracy", "{:.2%}"),
+    "log_loss": ("log-loss", "{:.4f}"),
+    "roc_auc": ("ROC AUC", "{:.4f}"),
+    "r2": ("R²", "{:.4f}"),
+    "mse": ("MSE", "{:.4g}"),
+    "mae": ("MAE", "{:.4g}"),
+}
+#: the metrics each task reports, first the headline one (multilabel's accuracy is its subset accuracy)
+_TASK_METRICS = {
+    "classification": ("accuracy", "balanced_accuracy", "log_loss", "roc_auc"),
+    "binary": ("accuracy", "balanced_accuracy", "log_loss", "roc_auc"),
+    "multilabel": ("subset_accuracy", "hamming_loss", "log_loss", "roc_auc"),
+    "regression": ("r2", "mse", "mae"),
+}
+
+
+def metrics_text(task: str, metrics: dict[str, Any], *, prefix: str = "", headline_only: bool = False) -> str:
+    """The task's metrics in one line, e.g. ``accuracy 97.50%  balanced accuracy ...`` or ``R² 0.9912  MSE
+    ...``; ``prefix`` goes before the first (``"test "``); metrics left out of ``metrics`` (undefined on the
+    data) are skipped. For a regression the headline is R², MSE and MAE."""
+    names = [n for n in _TASK_METRICS.get(task, ()) if metrics.get(n) is not None]
+    if headline_only and task != "regression":
+        names = names[:2] if task == "multilabel" else names[:1]
+    parts = [f"{_METRICS[n][0]} {_METRICS[n][1].format(metrics[n])}" for n in names]
+    if parts:
+        parts[0] = prefix + parts[0]
+    return "  ".join(parts)
+
+
 def evaluation_tables(report: dict[str, Any]) -> list[Any]:
     """The confusion matrix and per-class table of ``evaluate``."""
     names = report["classes"]

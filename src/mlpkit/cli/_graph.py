@@ -16,8 +16,8 @@ from rich.table import Table
 from ..autodiff import Tensor
 from ..autodiff.draw import AnnotatedGraph, draw_graph, layout_graph, lecture_example, network_graph, parse_expression
 from ..gradcheck import random_batch
-from ..serialization import load_network
 from ..settings import SettingsError
+from ..settings.rundir import load_model
 from ._display import make_console
 
 #: largest model file ``--model`` reads (the graph of a large network is no longer readable anyway)
@@ -52,7 +52,7 @@ def _model_graph(path: Path, examples: int, seed: int) -> AnnotatedGraph:
     if size > MAX_MODEL_BYTES:
         raise SettingsError(f"--model {path.name} is {size / 1e6:.1f} MB; mlpkit graph draws small models (files "
                             f"up to {MAX_MODEL_BYTES / 1e6:.0f} MB)")
-    network = load_network(path)
+    network = load_model(path)
     X, y = random_batch(network, examples, seed)
     try:
         return network_graph(network, X, y)

@@ -6,8 +6,11 @@ the data set and the test result), ``history.json``, ``config.yaml`` (the effect
 plots ``cost.png`` and ``accuracy.png``; for 2-D data also ``boundary.png`` (the decision boundary, with the
 training and test points) and, with ``--boundary-frames N``, ``boundary.gif`` (it at N evenly spaced epochs).
 
-Ctrl-C (KeyboardInterrupt) during training saves ``checkpoint.mlpkc`` from the last completed epoch and
-exits with status 130; ``mlpkit train --resume DIR`` continues the run exactly, as if never interrupted. A
+Ctrl-C (KeyboardInterrupt) or SIGTERM (``kill``, systemd, ``docker stop``: :mod:`mlpkit.cli._signals`)
+during training saves ``checkpoint.mlpkc`` from the last completed epoch and exits with status 130 or 143;
+``mlpkit train --resume DIR`` continues the run exactly, as if never interrupted. What no handler sees (``kill
+-9``, a crash, a power cut) loses at most ``--checkpoint-interval`` seconds of training (default 30) and the
+epoch under way: a checkpoint is also written at the first epoch end after each interval. A
 run that diverges (:func:`mlpkit.training.fit`'s divergence guard) keeps the weights of its last good
 epoch, writes the run directory marked ``diverged``, says so in one line and exits with status 3.
 
@@ -17,30 +20,28 @@ checkpoints, the dashboard reporter and the live table.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
-import threading
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
 from .. import __version__
-from ..checkpoint import Checkpoint, Checkpointer
-from ..serialization import save_network
+from .._atomic import write_error
+from ..checkpoint import Checkpoint, Checkpointer, checkpoint_bytes
+from ..serialization import network_bytes
 from ..settings import SettingsError, TrainingRun, TrainSettings, build_run
-from ..settings.rundir import CONFIG_FILE, HISTORY_FILE, MODEL_FILE, write_config
-from ._display import EpochTable
+from ..settings.rundir import CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, MODEL_FILE, commit, config_bytes, record
+from ..tasks import CLASS_TASKS
+from ._display import EpochTable, metrics_text
+from ._signals import deferred, stop_status, stop_word
 
-CHECKPOINT_FILE = "checkpoint.mlpkc"
 BOUNDARY_FILE = "boundary.png"
 BOUNDARY_ANIMATION = "boundary.gif"
-INTERRUPTED = 130  # 128 + SIGINT, the shell's status for a command stopped by Ctrl-C
 DIVERGED = 3  # training stopped by the divergence guard (2 is a usage error)
+CANNOT_WRITE = 2  # a full, read-only or forbidden disk: mlpkit's status for an error the user must fix
 
 
 @dataclass
@@ -76,19 +77,6 @@ def prepare_out_dir(cfg: TrainSettings, overwrite: bool) -> Path:
     return out
 
 
-@contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Ignore a second Ctrl-C while the checkpoint is written (the write is atomic anyway)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 class TrainRun:
     """One ``mlpkit train`` invocation (new or resumed)."""
 
@@ -103,6 +91,7 @@ class TrainRun:
         self.display: EpochTable | None = None
         self.out: Path | None = None
         self.finished = False  # training done and the run directory written (all but the plots)
+        self.fresh = resume is None  # no save yet of a new run: its first leaves an earlier run's files unlisted
 
     # ------------------------------------------------------------------------------------ setup
     def setup(self) -> None:
@@ -117,25 +106,50 @@ class TrainRun:
 
     def _draws_boundary(self) -> bool:
         """A classifier of 2-D inputs: its decision boundary can be drawn."""
-        return self.run.data.dataset.n_features == 2 and self.run.network.is_classifier
+        return self.run.data.dataset.n_features == 2 and self.run.network.task in CLASS_TASKS
 
     # ------------------------------------------------------------------------------------ training
     def run_and_save(self) -> int:
         """Train, then write the run directory; returns the exit status (130 when interrupted, 3 when the run
         diverged)."""
         try:
-            return self._train_and_save()
-        except KeyboardInterrupt:
-            return self.interrupted()
+            try:
+                return self._train_and_save()
+            except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM
+                return self.interrupted(exc)
+        except OSError as exc:  # a full or read-only disk: one line; every save is whole, the previous files too
+            return self.cannot_write(exc)
         finally:
             if self.display is not None:
                 self.display.stop()
+
+    def cannot_write(self, exc: OSError) -> int:
+        """One line naming the file and the reason (:class:`mlpkit._atomic.WriteError`), and what is saved."""
+        if self.display is not None:
+            self.display.stop()
+        line = str(write_error(exc, exc.filename)) if exc.filename else " ".join(str(exc).split())
+        if self.finished:
+            line += f"; the model, history, config and checkpoint are saved in {self.out}"
+        self.err.print(f"mlpkit: error: {line}", markup=False, soft_wrap=True)
+        return CANNOT_WRITE
+
+    def save_checkpoint(self, path: Path, checkpoint: Checkpoint) -> Path:
+        """Save ``checkpoint`` and its history together with the run directory's manifest
+        (:func:`mlpkit.settings.rundir.commit`)."""
+        commit(path.parent, {path.name: checkpoint_bytes(checkpoint), HISTORY_FILE: checkpoint.history.to_json_bytes()},
+               epoch=checkpoint.epoch, fresh=self.fresh)
+        self.fresh = False
+        return path
 
     def _describe(self) -> None:
         cfg, run, data = self.cfg, self.run, self.run.data.dataset
         validation = data.validation
         self.console.print(f"dataset {data.name}: {len(data.train.y)} training, "
                            f"{len(validation.y) if validation else 0} validation, {len(data.test.y)} test examples")
+        if run.data.target_names is not None:
+            weights = f", weighted by {cfg.sample_weight!r}" if cfg.sample_weight else ""
+            self.console.print(f"task {run.network.task}: target {', '.join(map(repr, run.data.target_names))} from "
+                               f"{len(run.data.feature_names or ())} features{weights}", markup=False)
         self.console.print(run.network.summary())
         schedule = ""
         if run.schedule is not None:
@@ -164,7 +178,7 @@ class TrainRun:
         self.checkpointer = Checkpointer(
             run.optimizer, schedule=run.schedule, early_stopping=run.early_stopping, epoch_offset=run.start_epoch,
             previous_history=run.previous_history, config=effective, path=self.out / CHECKPOINT_FILE,
-            every=cfg.checkpoint_every)
+            every=cfg.checkpoint_every, interval=cfg.checkpoint_interval, write=self.save_checkpoint)
         callbacks: list = [self.checkpointer]
         recorder = None
         if cfg.boundary_frames:
@@ -193,32 +207,37 @@ class TrainRun:
             self.display.stop()
         for warning in caught:
             if str(warning.message) != history.message:  # the divergence is reported below, once
-                self.err.print(f"mlpkit: warning: {' '.join(str(warning.message).split())}")
+                self.err.print(f"mlpkit: warning: {' '.join(str(warning.message).split())}", markup=False)
 
         merged = run.whole_history(history)
-        result = run.network.evaluate(data.test.X, data.test.y)
+        result = run.network.evaluate(data.test.X, data.test.y, sample_weight=data.test.sample_weight)
         metadata = {
             "dataset": data.name,
             "config": effective,
             "classes": list(run.data.classes) if run.data.classes is not None else None,
+            "task": run.network.task,
             "test_loss": result["loss"],
             "test_accuracy": result.get("accuracy"),
+            "test_metrics": {k: float(v) for k, v in result.items()},
             "epochs_trained": run.start_epoch + len(history),
             "stop_reason": merged.stop_reason,
             "created_by": f"mlpkit {__version__} train",
         }
-        save_network(run.network, self.out / MODEL_FILE, metadata=metadata)
-        merged.to_json(self.out / HISTORY_FILE)
-        write_config(self.out, effective, writer="mlpkit train")
-        with _sigint_deferred():
-            self.checkpointer.save()
-        self.finished = True
-        written = [MODEL_FILE, HISTORY_FILE, CONFIG_FILE, CHECKPOINT_FILE]
+        latest = self.checkpointer.latest
+        files = {MODEL_FILE: network_bytes(run.network, metadata), HISTORY_FILE: merged.to_json_bytes(),
+                 CONFIG_FILE: config_bytes(effective, writer="mlpkit train"), CHECKPOINT_FILE: checkpoint_bytes(latest)}
+        with deferred():  # the four files and the manifest change together, or none does; a stop meanwhile
+            commit(self.out, files, epoch=latest.epoch, fresh=self.fresh)  # is raised after, as "finished"
+            self.fresh = False
+            self.finished = True
+        written = list(files)
 
         trained = sum(merged.history.get("time", []))
         parts = []
-        if result.get("accuracy") is not None:
+        if run.network.task in CLASS_TASKS and result.get("accuracy") is not None:
             parts.append(f"test accuracy {result['accuracy'] * 100:.2f}%")
+        elif headline := metrics_text(run.network.task, result, prefix="test ", headline_only=True):
+            parts.append(headline)
         parts.append(f"test cost {result['loss']:.4f}")
         epochs = f"{len(merged)} epoch{'' if len(merged) == 1 else 's'}"
         summary = "  ".join(parts) + f"  ({epochs}, {trained:.1f} s training)"
@@ -239,6 +258,8 @@ class TrainRun:
         if recorder is not None and recorder.snapshots:
             recorder.save_gif(self.out / BOUNDARY_ANIMATION)
             written.append(BOUNDARY_ANIMATION)
+        if plots := written[len(files):]:  # each written on its own, they join the manifest once all are there
+            record(self.out, plots, epoch=latest.epoch)
         if cfg.quiet:
             self.console.print(f"{summary}  saved to {self.out}", markup=False)
         else:
@@ -248,20 +269,21 @@ class TrainRun:
             return DIVERGED
         return 0
 
-    def interrupted(self) -> int:
-        """Ctrl-C: save the last completed epoch's state and say how to continue."""
+    def interrupted(self, stop: KeyboardInterrupt) -> int:
+        """Ctrl-C or SIGTERM (``stop``): save the last completed epoch's state and say how to continue, in one
+        line; the status is 130 for Ctrl-C, 143 for SIGTERM."""
+        word, status = stop_word(stop), stop_status(stop)
         if self.display is not None:
             self.display.stop()
         if self.finished:
-            self.err.print(f"interrupted: the model and history are saved in {self.out}, the plots are not")
-            return INTERRUPTED
+            self.err.print(f"{word}: the model and history are saved in {self.out}, the plots are not")
+            return status
         latest = self.checkpointer.latest if self.checkpointer is not None else None
         if latest is None or self.out is None:
-            self.err.print("interrupted before training started: nothing saved")
-            return INTERRUPTED
-        with _sigint_deferred():
-            path = self.checkpointer.save()
-            latest.history.to_json(self.out / HISTORY_FILE)
-        self.err.print(f"interrupted: checkpoint saved to {path} (after epoch {latest.epoch}); resume with "
-                       f"mlpkit train --resume {self.out}")
-        return INTERRUPTED
+            self.err.print(f"{word} before training started: nothing saved")
+            return status
+        with deferred(drop=True):  # a second signal while saving changes nothing: this is the way out
+            path = self.checkpointer.save()  # with history.json (:meth:`save_checkpoint`)
+        self.err.print(f"{word}: checkpoint saved to {path} (after epoch {latest.epoch}); resume with "
+                       f"mlpkit train --resume {self.out}", markup=False, soft_wrap=True)
+        return status

@@ -12,11 +12,18 @@ CONFIG is a TOML, YAML or JSON file with three tables::
     activation = ["sigmoid", "tanh"]          # a list is a choice
 
     [search]           # how to search (every key optional; the flags override the file)
-    strategy = "random"                       # random, grid, coarse-to-fine, nielsen
+    strategy = "random"                       # random, grid, coarse-to-fine, nielsen, optuna
     trials = 20
     pruning = "median"                        # none, median, halving, or {kind = "halving", eta = 3}
     backend = "process"                       # process, serial, ray
     storage = "search.sqlite"
+
+Strategy optuna (``pip install 'mlpkit[optuna]'``) also takes ``optuna_storage`` (an Optuna RDB URL; default
+the SQLite file NAME.optuna.sqlite beside the storage NAME.sqlite), ``study`` (its name) and
+``startup_trials`` (random trials before TPE), and pruning ``hyperband``.
+
+Every search writes ``best_config.yaml`` in the results directory: the fixed options, the best trial's values
+and its seed, ready for ``mlpkit train --config``.
 
 Relative paths (data files, storage, out) are taken from the current directory, as for ``mlpkit train``.
 """
@@ -25,6 +32,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +43,10 @@ from ..settings import SettingsError, parse_document
 from ..tuning.backends import BACKENDS
 from ..tuning.recipe import DEFAULT_ETAS, DEFAULT_LMBDAS, RecipeResult, nielsen_recipe
 from ..tuning.report import plot_curves, plot_scores, results_table, write_csv
-from ..tuning.search import STRATEGIES, SearchResult, metric_mode, search
+from ..tuning.search import STRATEGIES, SearchResult, best_train_config, metric_mode, search, write_best_config
 from ..tuning.space import SearchSpace
 from ..tuning.store import ResultsStore, Trial
+from ._signals import deferred, stop_status, stop_word
 
 TABLES = ("train", "space", "search")
 CLI_STRATEGIES = (*STRATEGIES, "nielsen")
@@ -66,8 +76,14 @@ SEARCH_KEYS: dict[str, tuple[str, Any]] = {
     "lmbda_epochs": ("int", 10),
     "max_epochs": ("int", 100),
     "patience": ("int", 10),
+    # strategy optuna
+    "optuna_storage": ("str", None),
+    "study": ("str", "mlpkit"),
+    "startup_trials": ("int", 10),
 }
 NIELSEN_ONLY = ("etas", "lmbdas", "probe_epochs", "lmbda_epochs", "max_epochs", "patience")
+OPTUNA_ONLY = ("optuna_storage", "study", "startup_trials")
+BEST_CONFIG = "best_config.yaml"
 
 
 def read_document(path: Path) -> dict[str, Any]:
@@ -129,11 +145,13 @@ def search_settings(raw: dict[str, Any], where: str, overrides: dict[str, Any]) 
         raise SettingsError(f"--address applies to --backend ray, not {settings['backend']}")
     if settings["workers"] < 0:
         raise SettingsError(f"--workers must be a positive integer (0: all cores), got {settings['workers']}")
-    if settings["strategy"] != "nielsen":
-        given = [k for k in NIELSEN_ONLY if k in table]
-        if given:
-            raise SettingsError(f"{where}: [search] {given[0]!r} applies to strategy nielsen, not "
+    for strategy, only in (("nielsen", NIELSEN_ONLY), ("optuna", OPTUNA_ONLY)):
+        given = [k for k in only if k in table]
+        if given and settings["strategy"] != strategy:
+            raise SettingsError(f"{where}: [search] {given[0]!r} applies to strategy {strategy}, not "
                               f"{settings['strategy']}")
+    if settings["startup_trials"] < 0:
+        raise SettingsError(f"startup_trials must be an integer >= 0, got {settings['startup_trials']}")
     return settings
 
 
@@ -163,6 +181,13 @@ class TuneRun:
         self.settings = search_settings(raw.get("search") or {}, config.name, overrides)
         s = self.settings
         self.nielsen = s["strategy"] == "nielsen"
+        if s["strategy"] == "optuna":
+            from ..tuning.optuna_search import import_optuna
+
+            try:
+                import_optuna()
+            except ImportError as exc:
+                raise SettingsError(str(exc)) from None
         if self.nielsen and raw.get("space"):
             raise SettingsError(f"{config.name}: strategy nielsen chooses eta and lmbda itself; remove the [space] "
                                 "table")
@@ -199,21 +224,81 @@ class TuneRun:
         s = self.settings
         common = {"backend": s["backend"], "workers": s["workers"] or None, "address": s["address"],
                   "storage": self.storage, "resume": self.resume, "on_result": self._on_result}
-        self.console.print(f"{self.config.name}: strategy {s['strategy']}, {s['backend']} backend, results in "
-                           f"{self.storage}", soft_wrap=True)
+        where = f"results in {self.storage}"
+        if s["strategy"] == "optuna":
+            from ..tuning.optuna_search import default_storage_url
+
+            where += f", optuna study {s['study']!r} in {s['optuna_storage'] or default_storage_url(self.storage)}"
+        self.console.print(f"{self.config.name}: strategy {s['strategy']}, {s['backend']} backend, {where}",
+                           soft_wrap=True)
         if self.nielsen:
             recipe = nielsen_recipe(self.train, etas=s["etas"], lmbdas=s["lmbdas"], probe_epochs=s["probe_epochs"],
                                     lmbda_epochs=s["lmbda_epochs"], max_epochs=s["max_epochs"],
                                     patience=s["patience"], metric=self.metric, **common)
             trials = [t for step in recipe.steps.values() for t in step]
             self._report(trials, None)
+            if self._all_failed(trials):
+                return 1
             self._print_recipe(recipe)
+            fixed = {k: v for k, v in self.train.items() if k != "seed"}
+            self._write_best(best_train_config(fixed, {"lr": recipe.eta, "l2": recipe.lmbda, "epochs": recipe.epochs},
+                                               int(self.train.get("seed", 0))), "Nielsen's recipe")
             return 0
+        optuna = {k: s[k] for k in OPTUNA_ONLY} if s["strategy"] == "optuna" else {}
         result = search(self.space, self.train, strategy=s["strategy"], trials=s["trials"], rounds=s["rounds"],
                         keep=s["keep"], margin=s["margin"], grid_points=s["grid_points"], metric=self.metric,
-                        mode=self.mode, pruning=s["pruning"], seed=s["seed"], **common)
+                        mode=self.mode, pruning=s["pruning"], seed=s["seed"], **optuna, **common)
         self._report(result.trials, result)
+        if self._all_failed(result.trials):
+            return 1
+        if result.best is not None:
+            self._write_best(result.best_config(), f"trial {result.best.id[:8]}, {self.metric} "
+                                                   f"{_score(result.best, self.metric)}")
         return 0
+
+    def _all_failed(self, trials: list[Trial]) -> bool:
+        """True, after one line on stderr naming the first failure, when trials failed and none finished (a bad
+        fixed option fails them all: the search found nothing, so ``mlpkit tune`` exits with status 1). When only
+        some failed, one line says how many and the first error, and the search counts (status 0)."""
+        failed = sorted((t for t in trials if t.status == "failed"), key=lambda t: t.number)
+        if not failed:
+            return False
+        first = f"the first, trial {failed[0].id[:8]}: {failed[0].error or 'no error recorded'}"
+        if any(t.status in ("completed", "pruned") for t in trials):
+            self.console.print(f"note: {len(failed)} of {len(trials)} trials failed; {first}", soft_wrap=True,
+                               markup=False, highlight=False)
+            return False
+        print(f"mlpkit: error: every trial failed ({len(failed)} of {len(trials)}); {first}", file=sys.stderr)
+        return True
+
+    def stopped(self, stop: KeyboardInterrupt) -> int:
+        """Ctrl-C or SIGTERM (``stop``) during the search: its workers are gone already (the backend kills them
+        when the search loop is left), every finished trial is committed in the results file; say so and how to
+        continue, in one line. Status 130 for Ctrl-C, 143 for SIGTERM."""
+        word = stop_word(stop)
+        with deferred(drop=True):  # a second signal changes nothing now
+            finished = 0
+            if self.storage.is_file():
+                with ResultsStore(self.storage) as store:
+                    finished = len(store.finished_ids())
+            if finished:
+                config, storage = shlex.quote(str(self.config)), shlex.quote(str(self.storage))
+                print(f"{word}: {finished} finished trial{'s' if finished != 1 else ''} kept in {self.storage} "
+                      f"(one that was running runs again); continue with mlpkit tune {config} --storage {storage} "
+                      "--resume", file=sys.stderr)
+            else:
+                print(f"{word} before any trial finished: nothing to resume", file=sys.stderr)
+        return stop_status(stop)
+
+    def _write_best(self, config: dict[str, Any] | None, what: str) -> None:
+        """best_config.yaml in the results directory, and the command that trains it."""
+        if config is None:
+            return
+        path = write_best_config(self.out / BEST_CONFIG, config, comment=(
+            f"mlpkit tune {self.config.name}: the best configuration ({what})\n"
+            f"train it: mlpkit train --config {self.out / BEST_CONFIG}"))
+        self.console.print(f"best configuration: {path}", soft_wrap=True)
+        self.console.print(f"train it: mlpkit train --config {shlex.quote(str(path))}", soft_wrap=True)
 
     def _report(self, trials: list[Trial], result: SearchResult | None) -> None:
         s = self.settings

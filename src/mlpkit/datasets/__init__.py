@@ -1,4 +1,4 @@
-"""Data for mlpkit: MNIST and the embedded 8x8 digits, generated 2-D (planar) sets, user CSV/NPZ files,
+"""Data for mlpkit: MNIST and the embedded 8x8 digits, generated 2-D (planar) sets, user CSV/NPZ files and DataFrames,
 splitting, batching, augmentation.
 
 >>> from mlpkit.datasets import load_digits
@@ -24,11 +24,12 @@ from .idx import IDXFormatError, read_idx, write_idx
 from .mnist import load_mnist
 from .planar import COURSE_DATASETS, PLANAR_DATASETS, load_planar, make_planar
 from .splits import iterate_minibatches, one_hot, split_dataset
-from .user import load_csv, load_npz
+from .user import TARGET_TASKS, load_csv, load_dataframe, load_npz
 
 __all__ = [
     "COURSE_DATASETS",
     "PLANAR_DATASETS",
+    "TARGET_TASKS",
     "Augmenter",
     "ChecksumError",
     "Compose",
@@ -44,6 +45,7 @@ __all__ = [
     "expand_with_shifts",
     "iterate_minibatches",
     "load_csv",
+    "load_dataframe",
     "load_digits",
     "load_mnist",
     "load_npz",

@@ -10,21 +10,23 @@ Type codes: 0x08 unsigned byte, 0x09 signed byte, 0x0B short (2 bytes), 0x0C int
 0x0D float (4 bytes), 0x0E double (8 bytes).
 
 Reading is strict: a wrong magic number, an unknown type code, a file shorter or longer than its header
-announces, and corrupt or truncated gzip data all raise :class:`IDXFormatError` naming the file.
+announces, a size above the limit (:func:`mlpkit._bounded.max_file_bytes`), and corrupt, truncated or
+over-long gzip data all raise :class:`IDXFormatError` naming the file; gzip data is inflated in bounded chunks.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import os
 import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from .._atomic import atomic_write
+from .._bounded import MAX_FILE_BYTES_ENV, GunzipStream, max_file_bytes
 from .errors import DataFormatError
 
 __all__ = ["IDXFormatError", "parse_idx", "read_idx", "write_idx"]
@@ -46,21 +48,26 @@ class IDXFormatError(DataFormatError):
     """An IDX file is malformed: bad magic number, unknown type, wrong length or corrupt gzip data."""
 
 
-def parse_idx(data: bytes, *, name: str = "<bytes>") -> np.ndarray:
+def parse_idx(data: bytes, *, name: str = "<bytes>", limit: int | None = None) -> np.ndarray:
     """Decode the bytes of an IDX file (gzip-compressed or not) into a native-endian array.
 
     ``name`` identifies the source in error messages. Compression is recognised by the gzip magic bytes
-    (0x1f 0x8b), never by a file name: a raw IDX file always starts with two zero bytes.
+    (0x1f 0x8b), never by a file name: a raw IDX file always starts with two zero bytes. The header is
+    decoded first and the size it declares checked against ``limit`` bytes (default
+    :func:`~mlpkit._bounded.max_file_bytes`) before the data is; gzip data is inflated in chunks and never
+    past what the header declares, so a gzip bomb costs no more than the array it claims to hold.
     """
+    limit = max_file_bytes() if limit is None else limit
     if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise IDXFormatError(f"{name}: corrupt or truncated gzip data ({exc})") from exc
-    if len(data) < 4:
-        raise IDXFormatError(f"{name}: too short for an IDX file ({len(data)} bytes, the magic number alone is 4)")
-    zero, code, ndim = data[0] << 8 | data[1], data[2], data[3]
-    magic = int.from_bytes(data[:4], "big")
+        raw, read = None, GunzipStream(data, name=name, error=IDXFormatError).read
+    else:
+        raw = io.BytesIO(data)
+        read = raw.read
+    head = read(4)
+    if len(head) < 4:
+        raise IDXFormatError(f"{name}: too short for an IDX file ({len(head)} bytes, the magic number alone is 4)")
+    zero, code, ndim = head[0] << 8 | head[1], head[2], head[3]
+    magic = int.from_bytes(head, "big")
     if zero != 0 or code not in _CODE_TO_DTYPE:
         raise IDXFormatError(
             f"{name}: bad magic number 0x{magic:08X}; an IDX file starts with 0x0000TTNN where TT is a type "
@@ -69,21 +76,30 @@ def parse_idx(data: bytes, *, name: str = "<bytes>") -> np.ndarray:
     if ndim == 0:
         raise IDXFormatError(f"{name}: magic number 0x{magic:08X} declares 0 dimensions; IDX data has at least 1")
     header_len = 4 + 4 * ndim
-    if len(data) < header_len:
+    dims = read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise IDXFormatError(
-            f"{name}: truncated header: {ndim} dimensions need {header_len} header bytes, the file has {len(data)}"
+            f"{name}: truncated header: {ndim} dimensions need {header_len} header bytes, the file has "
+            f"{4 + len(dims)}"
         )
-    shape = struct.unpack(f">{ndim}I", data[4:header_len])
+    shape = struct.unpack(f">{ndim}I", dims)
     dtype = _CODE_TO_DTYPE[code]
     expected = math.prod(shape) * dtype.itemsize
-    found = len(data) - header_len
-    if found != expected:
-        problem = "truncated" if found < expected else "longer than its header says"
+    if expected > limit:
+        raise IDXFormatError(f"{name}: dimensions {shape} of {dtype.itemsize}-byte values declare {expected:,} data "
+                             f"bytes, more than the {limit:,} allowed (raise {MAX_FILE_BYTES_ENV} for a larger file)")
+    body = read(expected)
+    extra = read(1)
+    if len(body) != expected or extra:
+        # raw data tells its length; gzip data is not inflated past one byte more than declared
+        found = f"{len(data) - header_len}" if raw is not None else f"{len(body)}" if not extra else \
+            f"more than {expected}"
+        problem = "truncated" if len(body) < expected else "longer than its header says"
         raise IDXFormatError(
             f"{name}: {problem}: dimensions {shape} of {dtype.itemsize}-byte values need {expected} data bytes "
             f"after the {header_len}-byte header, found {found}"
         )
-    return np.frombuffer(data, dtype=dtype, offset=header_len).reshape(shape).astype(dtype.newbyteorder("="))
+    return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:

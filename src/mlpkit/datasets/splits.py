@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from ..validation import check_positive_int, one_hot
+from ..validation import check_positive_int, check_seed, one_hot
 from .containers import Split
 
 __all__ = ["iterate_minibatches", "one_hot", "split_dataset"]
@@ -23,11 +23,7 @@ _DEFAULT_FRACTIONS = (0.8, 0.1, 0.1)
 
 
 def _as_rng(seed: object, name: str) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
-        return np.random.default_rng(seed)
-    raise TypeError(f"{name} must be a non-negative int, a numpy.random.Generator or None, got {seed!r}")
+    return np.random.default_rng(check_seed(seed, name))
 
 
 def _check_xy(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:

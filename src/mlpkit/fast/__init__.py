@@ -30,11 +30,11 @@ __all__ = ["DenseStackPlan", "Steps", "choose_steps", "limit_blas_threads"]
 
 @dataclass(frozen=True)
 class Steps:
-    """How the steps of one run are taken: ``step(X, Y, n_train)`` on a trusted mini-batch (overflow
-    ignored by the caller), under ``limit_blas_threads(threads)``; ``planned``: through a step plan;
-    ``fused``: plain SGD applied inside the backward products."""
+    """How the steps of one run are taken: ``step(X, Y, n_train, W=None)`` on a trusted mini-batch (``W``: row
+    weights or None; overflow ignored by the caller), under ``limit_blas_threads(threads)``; ``planned``:
+    through a step plan; ``fused``: plain SGD applied inside the backward products."""
 
-    step: Callable[[np.ndarray, np.ndarray, int], None]
+    step: Callable[..., None]
     threads: ThreadSetting
     planned: bool
     fused: bool
@@ -52,6 +52,6 @@ def choose_steps(network: Network, optimizer: Optimizer, batch_size: int,
     if planned:
         step = DenseStackPlan(network, optimizer, fused).step
     else:
-        def step(X: np.ndarray, Y: np.ndarray, n_train: int) -> None:
-            network._train_step(X, Y, optimizer, n_train)
+        def step(X: np.ndarray, Y: np.ndarray, n_train: float, W: np.ndarray | None = None) -> None:
+            network._train_step(X, Y, optimizer, n_train, W)
     return Steps(step, threads, planned, fused)

@@ -57,7 +57,7 @@ class _DenseStep(NamedTuple):
 
 
 class DenseStackPlan:
-    """The step of ``network`` (see :meth:`applies_to`) with ``optimizer``: ``step(X, Y, n_train)``.
+    """The step of ``network`` (see :meth:`applies_to`) with ``optimizer``: ``step(X, Y, n_train, W=None)``.
 
     Built once per ``fit``: the network's layers and penalties are those of the run (a penalty's strength
     may change between epochs, its object may not).
@@ -126,9 +126,10 @@ class DenseStackPlan:
         self._shapes[rows] = steps
         return steps
 
-    def step(self, X: np.ndarray, Y: np.ndarray, n_train: int) -> None:
+    def step(self, X: np.ndarray, Y: np.ndarray, n_train: float, W: np.ndarray | None = None) -> None:
         """One mini-batch step (trusted, C-contiguous X and Y of the network's dtype; overflow ignored by the
-        caller, as in ``fit``); ``n_train`` is the regularizers' n."""
+        caller, as in ``fit``); ``n_train`` is the regularizers' n; ``W``: row weights (m,) or None (the
+        output error of the weighted mean cost, :meth:`mlpkit.losses.Loss.delta`)."""
         steps = self._steps_for(X.shape[0])
         for layer in self._inputs:
             X = layer.forward(X, True)
@@ -144,7 +145,10 @@ class DenseStackPlan:
             for layer in s.after:
                 x = layer.forward(x, True)
         delta = self.network.layers[-1]._buffer("delta", x.shape, x.dtype)
-        self.network.loss.delta(None, x, Y, out=delta)
+        if W is None:
+            self.network.loss.delta(None, x, Y, out=delta)
+        else:
+            self.network.loss.delta(None, x, Y, out=delta, weights=W)
         rate = self.optimizer.take_fused_step() if self.fused else None
         self._backward(steps, inputs, delta, rate, n_train)
         if rate is None:
@@ -154,7 +158,7 @@ class DenseStackPlan:
 
     @staticmethod
     def _backward(steps: list[_DenseStep], inputs: list[np.ndarray], delta: np.ndarray, rate: float | None,
-                  n_train: int) -> None:
+                  n_train: float) -> None:
         """Backpropagate ``delta``; with ``rate``, take the fused SGD step instead of writing the gradients."""
         grad = delta
         last = len(steps) - 1

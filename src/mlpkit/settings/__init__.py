@@ -24,10 +24,13 @@ from .build import (
     build_optimizer,
     build_run,
     build_schedule,
+    cost_spec,
     network_from_settings,
+    output_activation,
+    run_data,
 )
-from .checks import Labels, library_check, parse_layers, resolve, resolve_layers
-from .data import BUILT_IN, Data, dataset_path, load_data, load_whole_file, remap_labels
+from .checks import Labels, library_check, parse_class_weight, parse_layers, resolve, resolve_layers
+from .data import BUILT_IN, Data, dataset_path, load_data, load_whole_file, remap_labels, table_data, target_columns
 from .files import merge_preset, parse_document, read_preset, read_settings_file
 from .options import (
     ALIASES,
@@ -56,6 +59,7 @@ __all__ = [
     "build_run",
     "build_schedule",
     "convert_mapping",
+    "cost_spec",
     "dataset_path",
     "library_check",
     "load_data",
@@ -63,6 +67,8 @@ __all__ = [
     "merge_preset",
     "network_from_settings",
     "option_name",
+    "output_activation",
+    "parse_class_weight",
     "parse_document",
     "parse_layers",
     "read_preset",
@@ -70,4 +76,7 @@ __all__ = [
     "remap_labels",
     "resolve",
     "resolve_layers",
+    "run_data",
+    "table_data",
+    "target_columns",
 ]

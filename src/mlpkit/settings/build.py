@@ -8,8 +8,10 @@ optimizer, schedule, augmenter and early stopping.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,17 +26,42 @@ from ..network import Network
 from ..optimizers import Optimizer, get_optimizer
 from ..regularizers import L1, L2
 from ..schedules import Schedule, get_schedule
+from ..tasks import CLASS_TASKS, OUTPUT_ACTIVATIONS
+from ..tracking import TENSORBOARD_HINT, CSVLogger, TensorBoardLogger, tensorboard_available
 from ..training import fit
-from .checks import Labels, optimizer_spec, resolve_layers, schedule_spec
+from .checks import Labels, library_check, optimizer_spec, parse_class_weight, resolve_layers, schedule_spec
 from .data import Data, load_data
 from .options import SettingsError, TrainSettings
 
+#: the CSV log of ``--log-dir``
+CSV_LOG_FILE = "log.csv"
 
-def network_from_settings(settings: TrainSettings, sizes: Sequence[int], *, dtype: str | None = None) -> Network:
-    """The network the settings describe for layer ``sizes``: [Standardize], [Dropout on the inputs if
-    ``input_dropout`` < 1], then per hidden layer Dense (or Dense without bias + BatchNorm carrying the
-    activation) and Dropout if its keep probability is below 1, then the output layer. ``dtype`` overrides
-    the settings' (a gradient check runs in float64)."""
+
+def output_activation(settings: TrainSettings, task: str | None, width: int) -> str:
+    """The output layer's activation: ``--output``, or for ``auto`` the task's (softmax for classes, sigmoid
+    for binary and multilabel, identity for regression; without a task, softmax, or sigmoid for one unit)."""
+    if settings.output != "auto":
+        return settings.output
+    if task is None:
+        return "softmax" if width > 1 else "sigmoid"
+    return OUTPUT_ACTIVATIONS[task]
+
+
+def cost_spec(settings: TrainSettings) -> str | dict[str, Any] | None:
+    """``--cost`` as :func:`mlpkit.losses.get_loss` takes it (huber with its ``--huber-delta``); None: the
+    default cost of the output layer."""
+    if settings.cost == "huber" and settings.huber_delta is not None:
+        return {"name": "huber", "delta": settings.huber_delta}
+    return settings.cost
+
+
+def network_from_settings(settings: TrainSettings, sizes: Sequence[int], *, dtype: str | None = None,
+                          task: str | None = None) -> Network:
+    """The network the settings describe for layer ``sizes`` and ``task`` (None: the output layer decides):
+    [Standardize], [Dropout on the inputs if ``input_dropout`` < 1], then per hidden layer Dense (or Dense
+    without bias + BatchNorm carrying the activation) and Dropout if its keep probability is below 1, then
+    the output layer (:func:`output_activation`). ``dtype`` overrides the settings' (a gradient check runs
+    in float64)."""
     layers: list[Layer] = [Standardize()] if settings.standardize else []
     if settings.input_dropout < 1.0:
         layers.append(Dropout(settings.input_dropout))
@@ -46,10 +73,11 @@ def network_from_settings(settings: TrainSettings, sizes: Sequence[int], *, dtyp
             layers.append(Dense(width, settings.activation, init=settings.init))
         if settings.dropout and settings.dropout[i] < 1.0:
             layers.append(Dropout(settings.dropout[i]))
-    layers.append(Dense(sizes[-1], settings.output, init=settings.init))
+    layers.append(Dense(sizes[-1], output_activation(settings, task, sizes[-1]), init=settings.init))
     regularizer = L2(settings.l2) if settings.l2 else (L1(settings.l1) if settings.l1 else None)
-    return Network(layers, loss=settings.cost, regularizer=regularizer, input_dim=sizes[0],
-                   dtype=dtype or settings.dtype, seed=settings.seed)
+    threshold = {} if settings.threshold is None else {"threshold": settings.threshold}
+    return Network(layers, loss=cost_spec(settings), regularizer=regularizer, input_dim=sizes[0],
+                   dtype=dtype or settings.dtype, seed=settings.seed, task=task, **threshold)
 
 
 def build_optimizer(settings: TrainSettings) -> Optimizer:
@@ -91,7 +119,9 @@ class TrainingRun:
     """A run ready to train, as :func:`build_run` made it from its settings.
 
     ``settings`` are the effective ones (layer sizes filled in from the data, the cost that was chosen);
-    ``start_epoch`` and ``previous_history`` describe the epochs a resumed run has done already.
+    ``start_epoch`` and ``previous_history`` describe the epochs a resumed run has done already;
+    ``class_weight`` is ``--class-weight`` as :func:`mlpkit.training.fit` takes it. ``loggers``
+    are the ``log_dir`` loggers (:func:`run_loggers`), ``notes`` one-line remarks :meth:`fit` warns about.
     """
 
     settings: TrainSettings
@@ -104,16 +134,22 @@ class TrainingRun:
     rng: np.random.Generator
     start_epoch: int = 0
     previous_history: History | None = None
+    class_weight: str | dict[int, float] | None = None
+    loggers: list[Callback] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def remaining_epochs(self) -> int:
         return self.settings.epochs - self.start_epoch
 
     @property
-    def validation(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """(X, y) of the validation split, None when the data set has none."""
+    def validation(self) -> tuple[np.ndarray, ...] | None:
+        """(X, y) of the validation split, (X, y, sample_weight) when it has weights; None when the data set
+        has no validation split."""
         split = self.data.dataset.validation
-        return None if split is None else (split.X, split.y)
+        if split is None:
+            return None
+        return (split.X, split.y) if split.sample_weight is None else (split.X, split.y, split.sample_weight)
 
     def fit(self, callbacks: Sequence[Callback] = (), **options: Any) -> History:
         """Train for the remaining epochs as the settings say; ``callbacks`` run after early stopping,
@@ -123,8 +159,14 @@ class TrainingRun:
         schedule = self.schedule
         if self.start_epoch:
             schedule = continue_schedule(self.schedule, self.start_epoch, self.previous_history)
-        own = [] if self.early_stopping is None else [self.early_stopping]
+        own = ([] if self.early_stopping is None else [self.early_stopping]) + self.loggers
+        for note in self.notes:
+            warnings.warn(note, RuntimeWarning, stacklevel=2)
         options = {"verbose": 0, **options}
+        if train.sample_weight is not None:
+            options["sample_weight"] = train.sample_weight
+        if self.class_weight is not None:
+            options["class_weight"] = self.class_weight
         return fit(self.network, train.X, train.y, epochs=self.remaining_epochs, batch_size=self.settings.batch_size,
                    optimizer=self.optimizer, validation_data=self.validation, callbacks=[*own, *callbacks],
                    seed=self.rng, schedule=schedule, augment=self.augment, **options)
@@ -146,17 +188,16 @@ def build_run(settings: TrainSettings, *, data: Data | None = None, checkpoint: 
     :func:`~mlpkit.settings.checks.resolve`). Every problem is a SettingsError (or the data loader's
     error)."""
     label = Labels(sources)
-    data = data if data is not None else load_data(settings.dataset, label_column=settings.label_column,
-                                                    seed=settings.seed, dtype=settings.dtype, samples=settings.samples,
-                                                    noise=settings.noise, classes=settings.classes)
+    data = data if data is not None else run_data(settings)
     dataset = data.dataset
     if dataset.train.X.ndim != 2:
         raise SettingsError(f"{dataset.name}: the training inputs must be one row per example")
-    sizes = resolve_layers(settings.layers, dataset.n_features, dataset.n_classes, label("layers"))
+    sizes = resolve_layers(settings.layers, dataset.n_features, data.n_outputs, label("layers"), data.task)
     augment = build_augmenter(settings.augment, dataset.image_shape, dataset.name, n_jobs=augment_jobs)
-    network = _resumed_network(checkpoint, sizes, data) if checkpoint else network_from_settings(settings, sizes)
+    network = _resumed_network(checkpoint, sizes, data) if checkpoint else _new_network(settings, sizes, data, label)
     settings = dataclasses.replace(settings, layers=list(sizes), cost=network.loss.name)
     _check_monitor(settings, network)
+    class_weight = _class_weight(settings, network, data, label)
 
     optimizer, schedule = build_optimizer(settings), build_schedule(settings)
     if schedule is not None:
@@ -165,13 +206,81 @@ def build_run(settings: TrainSettings, *, data: Data | None = None, checkpoint: 
     if settings.early_stopping:
         early_stopping = EarlyStopping(settings.monitor or "val_loss", patience=settings.early_stopping)
     run = TrainingRun(settings, data, network, optimizer, schedule, augment, early_stopping,
-                      np.random.default_rng(settings.seed))
+                      np.random.default_rng(settings.seed), class_weight=class_weight)
     if checkpoint is not None:
         _continue(run, checkpoint)
     if run.remaining_epochs <= 0:
         raise SettingsError(f"the run already completed {run.start_epoch} of {settings.epochs} epochs; pass "
                             f"--epochs N with N > {run.start_epoch} to train longer")
+    if settings.log_dir:
+        run.loggers, run.notes = run_loggers(Path(settings.log_dir).expanduser(), run.start_epoch)
     return run
+
+
+def run_loggers(log_dir: Path, start_epoch: int = 0) -> tuple[list[Callback], list[str]]:
+    """The loggers of ``--log-dir``: a :class:`~mlpkit.tracking.CSVLogger` writing ``log_dir/log.csv`` (a
+    resumed run, ``start_epoch`` > 0, keeps the rows of its earlier epochs) and, when the ``tensorboard``
+    package is installed, a :class:`~mlpkit.tracking.TensorBoardLogger` writing event files in ``log_dir``;
+    without it, a note saying so."""
+    if log_dir.exists() and not log_dir.is_dir():
+        raise SettingsError(f"--log-dir {log_dir} is a file; give a directory")
+    loggers: list[Callback] = [CSVLogger(log_dir / CSV_LOG_FILE, append=start_epoch > 0, epoch_offset=start_epoch)]
+    if not tensorboard_available():
+        return loggers, [f"--log-dir: tensorboard is not installed, so only {CSV_LOG_FILE} is written "
+                         f"({TENSORBOARD_HINT})"]
+    return [*loggers, TensorBoardLogger(log_dir, epoch_offset=start_epoch)], []
+
+
+def run_data(settings: TrainSettings) -> Data:
+    """The data set the settings name, loaded and split as a run of them loads it."""
+    return load_data(settings.dataset, label_column=settings.label_column, seed=settings.seed, dtype=settings.dtype,
+                     samples=settings.samples, noise=settings.noise, classes=settings.classes, task=settings.task,
+                     sample_weight=settings.sample_weight)
+
+
+def _new_network(settings: TrainSettings, sizes: list[int], data: Data, label: Labels) -> Network:
+    """The settings' network for the data's task (two classes on one output unit: a binary task). Without
+    ``--task``, class labels may also train an output the task does not take (e.g. ``--output identity
+    --cost quadratic``, as before tasks existed): the output layer then decides the network's task."""
+    task = "binary" if data.task == "classification" and sizes[-1] == 1 else data.task
+    if settings.threshold is not None and task not in ("binary", "multilabel"):
+        raise SettingsError(f"{label('threshold')} applies to binary and multilabel tasks, not {task}")
+    labels = {"task": label("task"), "threshold": label("threshold"), "the Huber delta": label("huber_delta")}
+    try:
+        with library_check(labels, f"--task {task}"):
+            network = network_from_settings(settings, sizes, task=task)
+    except SettingsError:
+        if settings.task != "auto" or data.task != "classification" or settings.threshold is not None:
+            raise
+        network = network_from_settings(settings, sizes)
+    network.feature_names = None if data.feature_names is None else list(data.feature_names)
+    network.target_names = None if data.target_names is None else list(data.target_names)
+    return network
+
+
+def _class_weight(settings: TrainSettings, network: Network, data: Data,
+                  label: Labels) -> str | dict[int, float] | None:
+    """``--class-weight`` with its classes as the network's class indices (class names are looked up)."""
+    if settings.class_weight is None:
+        return None
+    if network.task not in CLASS_TASKS:
+        raise SettingsError(f"{label('class_weight')} applies to classification and binary tasks, not "
+                            f"{network.task}; use --sample-weight")
+    parsed = parse_class_weight(settings.class_weight, label("class_weight"))
+    if isinstance(parsed, str):
+        return parsed
+    names = list(data.classes) if data.classes is not None else []
+    n_classes = max(data.dataset.n_classes, 2)
+    weights: dict[int, float] = {}
+    for key, weight in parsed.items():
+        if key in names:
+            weights[names.index(key)] = weight
+        elif key.isdigit() and int(key) < n_classes:
+            weights[int(key)] = weight
+        else:
+            known = ", ".join(names) if names else f"0..{n_classes - 1}"
+            raise SettingsError(f"{label('class_weight')} names the class {key!r}; the classes are {known}")
+    return weights
 
 
 def _resumed_network(checkpoint: Checkpoint, sizes: list[int], data: Data) -> Network:

@@ -10,6 +10,7 @@ set names, augmenters) is checked here.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -17,9 +18,11 @@ from ..callbacks import EarlyStopping
 from ..datasets import COURSE_DATASETS, PLANAR_DATASETS
 from ..datasets.planar import check_planar_arguments
 from ..layers import Dropout
+from ..losses import get_loss
 from ..optimizers import get_optimizer
 from ..regularizers import L1, L2
 from ..schedules import get_schedule
+from ..tasks import check_threshold
 from ..validation import check_positive_int
 from .options import (
     AUGMENTERS,
@@ -131,15 +134,20 @@ def parse_layers(text: str, label: str = "--layers") -> list[int | str]:
     return sizes
 
 
-def resolve_layers(layers: list[int | str], n_features: int, n_classes: int, label: str = "--layers") -> list[int]:
-    """Fill in 'auto' from the data and check the ends against it."""
-    sizes = [n_features if s == "auto" and i == 0 else n_classes if s == "auto" else int(s)
+def resolve_layers(layers: list[int | str], n_features: int, n_outputs: int, label: str = "--layers",
+                   task: str = "classification") -> list[int]:
+    """Fill in 'auto' from the data and check the ends against it: ``n_outputs`` is the width the ``task``
+    needs (the classes of a classification, 1 for binary, the target columns of multilabel and regression);
+    two classes may also have one sigmoid output."""
+    sizes = [n_features if s == "auto" and i == 0 else n_outputs if s == "auto" else int(s)
              for i, s in enumerate(layers)]
     if sizes[0] != n_features:
         raise SettingsError(f"{label} starts with {sizes[0]} inputs but the dataset has {n_features} features "
                             "(use 'auto' to take it from the data)")
-    if sizes[-1] != n_classes and not (sizes[-1] == 1 and n_classes == 2):
-        raise SettingsError(f"{label} ends with {sizes[-1]} outputs but the dataset has {n_classes} classes "
+    if sizes[-1] != n_outputs and not (task == "classification" and sizes[-1] == 1 and n_outputs == 2):
+        what = {"classification": "classes", "binary": "output (one sigmoid unit) for a binary task"}.get(
+            task, f"target columns ({task})")
+        raise SettingsError(f"{label} ends with {sizes[-1]} outputs but the dataset has {n_outputs} {what} "
                             "(use 'auto' to take it from the data)")
     return sizes
 
@@ -188,6 +196,46 @@ def _check_planar(dataset: str, raw: Mapping[str, Any], label: Labels) -> None:
         check_planar_arguments(dataset, raw["samples"], raw["noise"], 2 if raw["classes"] is None else raw["classes"])
 
 
+def parse_class_weight(text: str, label: str = "--class-weight") -> str | dict[str, float]:
+    """``"balanced"``, or ``"0:1,1:5"`` / ``"cat:2,dog:1"`` as {class (number or name, as text): weight}."""
+    text = str(text).strip()
+    if text.lower() == "balanced":
+        return "balanced"
+    weights: dict[str, float] = {}
+    for part in text.split(","):
+        key, sep, value = part.rpartition(":")
+        key = key.strip()
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not sep or not key or not weight >= 0 or weight == float("inf"):
+            raise SettingsError(f"{label} must be 'balanced' or class:weight pairs with weights >= 0, e.g. '0:1,1:5'; "
+                                f"got {part.strip()!r} in {text!r}")
+        if key in weights:
+            raise SettingsError(f"{label} gives the class {key!r} twice")
+        weights[key] = weight
+    return weights
+
+
+def _check_task_options(out: dict[str, Any], raw: Mapping[str, Any], label: Labels) -> None:
+    """--huber-delta goes with --cost huber; --threshold and --class-weight are checked as the library
+    checks them (which tasks they apply to is known once the data are)."""
+    if raw["huber_delta"] is not None:
+        if out["cost"] != "huber":
+            raise SettingsError(f"{label('huber_delta')} applies to --cost huber, not "
+                                f"{out['cost'] or 'the default cost'}")
+        with library_check({"the Huber delta": label("huber_delta")}, label("huber_delta")):
+            out["huber_delta"] = get_loss({"name": "huber", "delta": raw["huber_delta"]}).threshold
+    if raw["threshold"] is not None:
+        with library_check({"threshold": label("threshold")}, label("threshold")):
+            out["threshold"] = check_threshold(raw["threshold"])
+    if raw["class_weight"] is not None:
+        parsed = parse_class_weight(raw["class_weight"], label("class_weight"))
+        out["class_weight"] = parsed if isinstance(parsed, str) else \
+            ",".join(f"{k}:{v:g}" for k, v in parsed.items())
+
+
 def resolve(values: Mapping[str, Any], sources: Mapping[str, str] | None = None) -> TrainSettings:
     """Check option values (defaults filled in for missing or None ones) and return the run's settings.
 
@@ -205,11 +253,16 @@ def resolve(values: Mapping[str, Any], sources: Mapping[str, str] | None = None)
         out[name] = str(raw[name]).strip()
         if not out[name]:
             raise SettingsError(f"{label(name)} must not be empty")
+    if raw["sample_weight"] is not None:
+        out["sample_weight"] = str(raw["sample_weight"]).strip()
+        if not out["sample_weight"]:
+            raise SettingsError(f"{label('sample_weight')} must name a column of the CSV file")
     _check_planar(out["dataset"], raw, label)
-    for name in ("dtype", "activation", "output", "init", "optimizer", "schedule"):
+    for name in ("dtype", "activation", "output", "init", "optimizer", "schedule", "task"):
         out[name] = choice(raw[name], OPTION_BY_NAME[name], label(name))
     if raw["cost"] is not None:
         out["cost"] = choice(raw["cost"], OPTION_BY_NAME["cost"], label("cost"))
+    _check_task_options(out, raw, label)
     out["layers"] = parse_layers(raw["layers"], label("layers"))
     n_hidden = len(out["layers"]) - 2
 
@@ -273,6 +326,12 @@ def resolve(values: Mapping[str, Any], sources: Mapping[str, str] | None = None)
     out["out"] = None if raw["out"] is None else str(raw["out"])
     out["plots"], out["quiet"] = bool(raw["plots"]), bool(raw["quiet"])
     out["checkpoint_every"] = _non_negative_int(raw["checkpoint_every"], label("checkpoint_every"))
+    interval = raw["checkpoint_interval"]
+    number = isinstance(interval, (int, float)) and not isinstance(interval, bool)
+    if not (number and math.isfinite(interval) and interval >= 0):
+        raise SettingsError(f"{label('checkpoint_interval')} must be a number of seconds >= 0 (0: off), "
+                            f"got {interval!r}")
+    out["checkpoint_interval"] = float(interval)
     out["boundary_frames"] = _non_negative_int(raw["boundary_frames"], label("boundary_frames"))
     if out["boundary_frames"] == 1 or out["boundary_frames"] > MAX_BOUNDARY_FRAMES:
         raise SettingsError(f"{label('boundary_frames')} must be 0 (off) or from 2 to {MAX_BOUNDARY_FRAMES} frames, "

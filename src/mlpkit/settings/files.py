@@ -14,15 +14,59 @@ from typing import Any
 
 from .options import OPTIMIZER_OPTIONS, SCHEDULE_OPTIONS, SettingsError, convert_mapping
 
+#: the largest settings file read (a flat table of options takes a few hundred bytes)
+MAX_SETTINGS_BYTES = 1024 * 1024
+#: the values a YAML file may expand to, aliases counted each time they are used (a 370-byte "billion
+#: laughs" file of nested aliases expands to 10^9 values and is refused at this count, unexpanded)
+MAX_YAML_NODES = 10_000
+#: the longest message of a parser quoted in an error line
+_MAX_QUOTE = 300
+
+
+def _quote(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= _MAX_QUOTE else text[:_MAX_QUOTE] + "..."
+
+
+def _load_yaml(text: str, path: Path) -> Any:
+    """``yaml.safe_load`` with the document's nodes counted (aliases expanded, without building anything)
+    before it is constructed, refused beyond :data:`MAX_YAML_NODES`."""
+    import yaml
+
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        stack, count = [node], 0
+        while stack:
+            count += 1
+            if count > MAX_YAML_NODES:
+                raise SettingsError(f"{path.name} expands to more than {MAX_YAML_NODES:,} values (nested aliases?); "
+                                    "a settings file is a flat table of options")
+            current = stack.pop()
+            if isinstance(current, yaml.SequenceNode):
+                stack.extend(current.value)
+            elif isinstance(current, yaml.MappingNode):
+                stack.extend(item for pair in current.value for item in pair)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
 
 def parse_document(path: str | Path, what: str) -> Any:
     """The parsed content of a TOML (.toml), YAML (.yaml/.yml) or JSON (.json) file; ``what`` names the file
-    in the one-line errors (e.g. "--config file")."""
+    in the one-line errors (e.g. "--config file"). A file of more than :data:`MAX_SETTINGS_BYTES`, a YAML
+    document expanding to more than :data:`MAX_YAML_NODES` values, and deep nesting are refused, so that a
+    crafted file costs neither memory nor a megabyte-long error line."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".toml", ".yaml", ".yml", ".json"):
         raise SettingsError(f"{what} must end in .toml, .yaml, .yml or .json, got {path.name}")
     try:
+        if path.stat().st_size > MAX_SETTINGS_BYTES:
+            raise SettingsError(f"{what} {path} holds {path.stat().st_size:,} bytes, more than the "
+                                f"{MAX_SETTINGS_BYTES:,} of a settings file")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SettingsError(f"{what} {path} does not exist") from None
@@ -33,12 +77,14 @@ def parse_document(path: str | Path, what: str) -> Any:
             return tomllib.loads(text)
         if suffix == ".json":
             return json.loads(text)
-        import yaml
-
-        return yaml.safe_load(text)
+        return _load_yaml(text, path)
+    except SettingsError:
+        raise
+    except RecursionError:
+        raise SettingsError(f"{path.name} is nested too deeply; a settings file is a flat table of options") from None
     except Exception as exc:  # each parser has its own error class; all mean "not valid syntax"
         kind = {".toml": "TOML", ".json": "JSON"}.get(suffix, "YAML")
-        raise SettingsError(f"{path.name} is not valid {kind}: {' '.join(str(exc).split())}") from None
+        raise SettingsError(f"{path.name} is not valid {kind}: {_quote(exc)}") from None
 
 
 def read_settings_file(path: str | Path, what: str = "--config file") -> dict[str, Any]:

@@ -26,6 +26,7 @@ from ..losses import LOSS_NAMES
 from ..network import Network
 from ..optimizers import OPTIMIZER_NAMES, Momentum, optimizer_class
 from ..schedules import SCHEDULE_NAMES, schedule_class
+from ..tasks import TASKS
 from ..training import fit
 from ..validation import FLOAT_DTYPES
 
@@ -45,6 +46,10 @@ AUGMENTERS = ("shift", "rotate", "elastic", "affine")
 #: ``mlpkit train`` trains like the book: plain SGD starts at Nielsen's eta = 0.5 (the library's SGD default
 #: is 0.1); every other optimizer starts at its own default rate
 BOOK_SGD_LEARNING_RATE = 0.5
+#: seconds of training between the checkpoints ``mlpkit train`` writes by time (--checkpoint-interval): what a
+#: crash or ``kill -9`` can lose at most, plus the epoch under way; a write costs a few milliseconds for
+#: networks of the book's size, so it stays a small fraction of the time
+CHECKPOINT_INTERVAL = 30.0
 
 
 @dataclass(frozen=True)
@@ -97,11 +102,18 @@ def _schedule_option(name: str, flags: tuple[str, ...], kind: str, help: str) ->
 
 OPTIONS: tuple[Option, ...] = (
     # data
-    Option("dataset", ("--dataset",), "str", "digits",
+    Option("dataset", ("--dataset", "--data"), "str", "digits",
            f"'digits' (embedded 8x8 digits), 'mnist', a generated 2-D set ({', '.join(PLANAR_DATASETS)}: split "
            f"60/20/20), one of the course's recipes ({', '.join(COURSE_DATASETS)}), or a .csv/.npz file (split "
-           "80/10/10, stratified)"),
-    Option("label_column", ("--label-column",), "str", "label", "label column of a CSV file"),
+           "80/10/10: stratified for classes, shuffled for multilabel and regression targets)"),
+    Option("label_column", ("--label-column", "--target"), "str", "label",
+           "target column of a CSV file; several, comma-separated: a,b,c (multilabel 0/1 columns, regression "
+           "values, or one-hot classes)"),
+    Option("task", ("--task",), "str", "auto",
+           "what the targets are; auto: classes for integer or named labels and one-hot columns, multilabel for "
+           "other 0/1 columns, regression for fractional values (mlpkit.tasks.infer_task)", ("auto", *TASKS)),
+    Option("sample_weight", ("--sample-weight",), "str", None,
+           "a CSV column of per-example weights (>= 0; not a feature): the cost and the metrics are weighted means"),
     Option("dtype", ("--dtype",), "str", "float32", "floating-point precision", tuple(FLOAT_DTYPES)),
     Option("samples", ("--samples",), "int", None,
            f"points of a generated 2-D set (default {DEFAULT_SAMPLES})"),
@@ -114,11 +126,15 @@ OPTIONS: tuple[Option, ...] = (
            "layer sizes, e.g. 784,100,10; 'auto' first/last takes the size from the data"),
     Option("activation", ("--activation",), "str", _default(Network, "activation"), "hidden-layer activation",
            tuple(a for a in ACTIVATION_NAMES if a != "softmax")),
-    Option("output", ("--output",), "str", _default(Network, "output_activation"), "output-layer activation",
-           ACTIVATION_NAMES),
+    Option("output", ("--output",), "str", "auto",
+           "output-layer activation; auto follows the task: softmax (classes), sigmoid (binary, multilabel), "
+           "identity (regression)", ("auto", *ACTIVATION_NAMES)),
     Option("cost", ("--cost",), "str", None,
-           "quadratic, binary_crossentropy (Nielsen's cross_entropy) or categorical_crossentropy (log_likelihood); "
-           "default: the cross-entropy that fits the output", LOSS_NAMES, list_choices=False),
+           "quadratic (mse), binary_crossentropy (Nielsen's cross_entropy), categorical_crossentropy "
+           "(log_likelihood), mae or huber (regression); default: the cross-entropy that fits the output, "
+           "quadratic for regression", LOSS_NAMES, list_choices=False),
+    Option("huber_delta", ("--huber-delta",), "float", None,
+           "residual beyond which --cost huber is linear (default 1.0, in standardized target units)"),
     Option("init", ("--init",), "str", _default(Network, "init"), "weight initialization (default: N(0, 1/n_in))",
            tuple(INITIALIZERS)),
     Option("l2", ("--l2", "--lmbda"), "float", 0.0, "L2 regularization strength (Nielsen's lmbda)"),
@@ -155,6 +171,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("epochs", ("--epochs",), "int", _default(fit, "epochs"), "passes over the training data"),
     Option("batch_size", ("--batch-size",), "int", _default(fit, "batch_size"), "mini-batch size"),
     Option("seed", ("--seed",), "int", 0, "seed of the data split, initialization, shuffling and dropout"),
+    Option("class_weight", ("--class-weight",), "str", None,
+           "weights of the classes in the cost: 'balanced' (n / (k n_c)) or class:weight pairs, e.g. '0:1,1:5' "
+           "(class numbers or names; unnamed classes weigh 1)"),
+    Option("threshold", ("--threshold",), "float", None,
+           "decision threshold of a binary or multilabel output: predict 1 when the output >= it (default 0.5)"),
     Option("early_stopping", ("--early-stopping",), "int", 0,
            "stop after this many epochs without improvement and keep the best weights (0: off)"),
     Option("monitor", ("--monitor",), "str", None,
@@ -169,10 +190,17 @@ OPTIONS: tuple[Option, ...] = (
            "also write boundary.gif: the decision boundary of 2-D data at N evenly spaced epochs (0: off)",
            saved=False),
     Option("checkpoint_every", ("--checkpoint-every",), "int", 0,
-           "also write checkpoint.mlpkc every N epochs (0: on Ctrl-C and at the end)", saved=False),
+           "also write checkpoint.mlpkc every N epochs (0: on Ctrl-C/SIGTERM, by --checkpoint-interval and at the "
+           "end)", saved=False),
+    Option("checkpoint_interval", ("--checkpoint-interval",), "float", CHECKPOINT_INTERVAL,
+           "also write checkpoint.mlpkc at the first epoch end after every X seconds of training, so that a crash, "
+           "a power cut or kill -9 loses at most that much (0: off)", saved=False),
     Option("quiet", ("--quiet",), "bool", False, "print only the final result", saved=False),
     Option("dashboard", ("--dashboard",), "str", None,
            "address of a running mlpkit serve (e.g. http://127.0.0.1:8000) to show this run live", saved=False),
+    Option("log_dir", ("--log-dir",), "str", None,
+           "also log every epoch to DIR: log.csv, and TensorBoard event files when tensorboard is installed",
+           saved=False),
 )
 OPTION_BY_NAME = {o.name: o for o in OPTIONS}
 #: file keys accepted for an option besides its name (from the alias flags: eta, lmbda, beta)
@@ -197,11 +225,14 @@ class TrainSettings:
     noise: float | None
     classes: int | None
     label_column: str
+    task: str
+    sample_weight: str | None
     dtype: str
     layers: list[int | str]
     activation: str
     output: str
     cost: str | None
+    huber_delta: float | None
     init: str
     l2: float
     l1: float
@@ -227,6 +258,8 @@ class TrainSettings:
     epochs: int
     batch_size: int
     seed: int
+    class_weight: str | None
+    threshold: float | None
     early_stopping: int
     monitor: str | None
     augment: list[str]
@@ -234,8 +267,10 @@ class TrainSettings:
     plots: bool
     boundary_frames: int
     checkpoint_every: int
+    checkpoint_interval: float
     quiet: bool
     dashboard: str | None
+    log_dir: str | None
 
     def effective(self) -> dict[str, Any]:
         """The settings that define the experiment, JSON/YAML-ready (a settings file with them reproduces it)."""

@@ -7,13 +7,26 @@ finish. It takes the next task from the iterator only when a worker is free, so 
 Ng's "caviar" strategy (week 3: train many models in parallel and pick the best) on one machine is the
 process pool: one trial per core, each with single-threaded BLAS, so that the cores are not oversubscribed
 by nested BLAS threads.
+
+The pool's workers never outlive the search. Stopped by an exception, Ctrl-C or SIGTERM included (a
+KeyboardInterrupt in the process that drives the search), the pool kills its workers instead of waiting for
+their trials; the trials they ran stay ``running`` in the results file and run again on resume. Killed
+outright (``kill -9``, a crash), the parent can do nothing, so each worker watches it: on Linux the kernel
+sends the worker SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``), and on every POSIX system a
+thread of the worker ends it within :data:`PARENT_CHECK_INTERVAL` seconds of being orphaned. Workers ignore
+Ctrl-C (a terminal sends it to the whole process group): the parent decides, and stops them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +38,12 @@ __all__ = ["BACKENDS", "Backend", "ProcessBackend", "RayBackend", "SerialBackend
 
 BACKENDS = ("process", "serial", "ray")
 _SINGLE_THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+#: seconds between a pool worker's checks that the process that started it is still its parent (the
+#: fallback where the kernel does not kill orphans for us): how long a worker can outlive a killed search
+PARENT_CHECK_INTERVAL = 0.5
+#: seconds to wait for killed workers to be gone before the pool is given up
+KILL_WAIT = 5.0
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 Task = dict[str, Any]
 
@@ -70,11 +89,26 @@ class SerialBackend(Backend):
 
 
 @contextlib.contextmanager
-def _single_threaded_children() -> Iterator[None]:
-    """Single-threaded BLAS in the environment spawned workers inherit, so that it holds before they import
-    NumPy; this process's own settings are restored afterwards."""
+def _spawning() -> Iterator[None]:
+    """Around the start of workers (the pool starts them at submission).
+
+    What they inherit: single-threaded BLAS in the environment (so that it holds before they import NumPy),
+    and Ctrl-C ignored (so that one pressed while they import prints no traceback from each of them; an
+    ignored signal stays ignored across ``exec``, a handler does not). This process ignores Ctrl-C for those
+    few milliseconds too, and holds a SIGTERM that its own handler would turn into an exception (as ``mlpkit
+    tune`` does), raising it again afterwards: stopped half-way, a worker would start outside the pool's
+    table, where nothing stops it. Everything is restored afterwards.
+    """
     saved = {name: os.environ.get(name) for name in _SINGLE_THREAD_ENV}
     os.environ.update(dict.fromkeys(_SINGLE_THREAD_ENV, "1"))
+    previous: dict[int, Any] = {}
+    held: list[int] = []
+    if threading.current_thread() is threading.main_thread():
+        if signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        sigterm = getattr(signal, "SIGTERM", None)
+        if sigterm is not None and callable(signal.getsignal(sigterm)):  # a Python handler, not SIG_DFL/SIG_IGN
+            previous[sigterm] = signal.signal(sigterm, lambda number, frame: held.append(number))
     try:
         yield
     finally:
@@ -83,6 +117,10 @@ def _single_threaded_children() -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in held:
+            signal.raise_signal(number)
 
 
 class ProcessBackend(Backend):
@@ -98,17 +136,24 @@ class ProcessBackend(Backend):
         context = multiprocessing.get_context("spawn")
         pending: dict[Future, Task] = {}
         task_iter = iter(tasks)
-        with _single_threaded_children():
-            pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=pin_blas_threads)
+
+        def new_pool() -> ProcessPoolExecutor:
+            with _spawning():
+                return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
+                                           initargs=(os.getpid(),))
+
         def submit(task: Task) -> Future:
-            with _single_threaded_children():  # workers start on demand, at submission
+            with _spawning():  # workers start on demand, at submission
                 return pool.submit(function, task)
 
+        pool = new_pool()
+        finished = False
         try:
             more = True
             while True:
                 more = more and _keep_busy(pending, task_iter, self.workers, submit)
                 if not pending:
+                    finished = True
                     return
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 broken = False
@@ -124,10 +169,57 @@ class ProcessBackend(Backend):
                         yield _failed(task, "the worker process died while this trial ran")
                     pending.clear()
                     pool.shutdown(wait=False, cancel_futures=True)
-                    with _single_threaded_children():
-                        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=pin_blas_threads)
+                    pool = new_pool()
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if finished:
+                pool.shutdown(wait=True)
+            else:  # stopped (Ctrl-C, SIGTERM, an error, or the caller closed this generator): no waiting
+                _kill_workers(pool)
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers, whatever they are running, and wait (up to :data:`KILL_WAIT` seconds) until
+    they are gone, so that none outlives the search."""
+    # the executor's own table of its processes: there is no public one before Python 3.14's kill_workers()
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):  # already gone, or already closed
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + KILL_WAIT
+    for process in processes:
+        with contextlib.suppress(ValueError):
+            process.join(max(0.0, deadline - time.monotonic()))
+
+
+def _start_worker(parent: int) -> None:
+    """The initializer of the pool's workers: ignore Ctrl-C (inherited already when the pool was started from
+    the main thread), die with ``parent`` (the module docstring), single-threaded BLAS."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent)
+    pin_blas_threads()
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` (the pid of the process that started it) dies: SIGKILL from the
+    kernel on Linux, and everywhere on POSIX a daemon thread that checks :func:`os.getppid` (an orphan is
+    adopted by another process). Windows keeps a dead parent's pid, so neither applies there. (The kernel
+    watches the parent's *thread* that started the worker: the thread that runs the search, which outlives
+    its pool.)"""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # no libc to load, or no prctl in it
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.name != "posix":
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="mlpkit-parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_INTERVAL)
+    os._exit(1)
 
 
 class RayBackend(Backend):

@@ -9,12 +9,19 @@ workers return their results to it.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .._atomic import WriteError
 
 __all__ = ["FINISHED", "ResultsStore", "Trial"]
 
@@ -77,14 +84,31 @@ class ResultsStore:
             if self.path.is_dir():
                 raise ValueError(f"storage {self.path} is a directory; give a file such as search.sqlite")
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        existed = self.path is not None and self.path.exists()
         try:
             self._db = sqlite3.connect(":memory:" if self.path is None else str(self.path))
             self._db.executescript(_SCHEMA)
+        except sqlite3.OperationalError as exc:  # a full, read-only or forbidden disk
+            if self.path is not None and not existed:  # the empty file SQLite may have created
+                with contextlib.suppress(OSError):
+                    self._db.close()
+                    self.path.unlink(missing_ok=True)
+            raise _write_error(exc, self.path, existed) from None
         except sqlite3.DatabaseError as exc:
             raise ValueError(f"storage {self.path} is not an mlpkit search file (SQLite): {exc}") from None
 
     def close(self) -> None:
         self._db.close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction (committed, or rolled back on failure, so the file keeps what it held); a full or
+        read-only disk is a :class:`~mlpkit._atomic.WriteError` naming the file."""
+        try:
+            with self._db:
+                yield
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc, self.path, self.path is not None) from None
 
     def __enter__(self) -> ResultsStore:
         return self
@@ -98,18 +122,18 @@ class ResultsStore:
         return None if row is None else json.loads(row[0])
 
     def save_settings(self, settings: dict[str, Any]) -> None:
-        with self._db:
+        with self._writing():
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('settings', ?)", (json.dumps(settings),))
 
     def clear(self) -> None:
         """Forget every trial and the settings (a fresh search on the same file)."""
-        with self._db:
+        with self._writing():
             self._db.execute("DELETE FROM trials")
             self._db.execute("DELETE FROM meta")
 
     # ---------------------------------------------------------------------------------------- trials
     def mark_running(self, trial_id: str, number: int, round_name: str, params: dict[str, Any], seed: int) -> None:
-        with self._db:
+        with self._writing():
             self._db.execute(
                 "INSERT OR REPLACE INTO trials (id, number, round, params, seed, status, started_at) "
                 "VALUES (?, ?, ?, ?, ?, 'running', ?)",
@@ -117,8 +141,8 @@ class ResultsStore:
 
     def save_result(self, result: dict[str, Any], number: int, round_name: str) -> Trial:
         """Store a finished trial (a result of :func:`~mlpkit.tuning.trial.run_trial`), committed at once."""
-        extra = {k: v for k, v in result.items() if k in ("initial_loss",)}
-        with self._db:
+        extra = {k: v for k, v in result.items() if k in ("initial_loss", "optuna_rungs")}
+        with self._writing():
             self._db.execute(
                 "INSERT OR REPLACE INTO trials (id, number, round, params, seed, status, score, epochs, history, "
                 "stop_reason, error, duration, pid, host, extra, started_at, finished_at) VALUES "
@@ -150,6 +174,19 @@ class ResultsStore:
 
 _COLUMNS = ("id, number, round, params, seed, status, score, epochs, history, stop_reason, error, duration, pid, "
             "host, extra, started_at, finished_at")
+
+
+#: SQLite's result codes for a file system that refuses, as the errno whose meaning the error line gives
+_SQLITE_ERRNO = {13: errno.ENOSPC, 8: errno.EROFS, 14: errno.EACCES, 23: errno.EACCES, 10: errno.EIO}
+
+
+def _write_error(exc: sqlite3.OperationalError, path: Path | None, existed: bool) -> OSError:
+    """SQLite's refusal to write ``path`` (``database or disk is full``, ``attempt to write a readonly
+    database``, ``unable to open database file``) as a one-line :class:`~mlpkit._atomic.WriteError`."""
+    code = _SQLITE_ERRNO.get(getattr(exc, "sqlite_errorcode", -1) & 0xFF)
+    reason = os.strerror(code) if code is not None else "SQLite: " + " ".join(str(exc).split())
+    where = path if path is not None else ":memory:"
+    return WriteError(code, reason, where, existed=existed)
 
 
 def _trial(row: tuple) -> Trial:

@@ -16,16 +16,19 @@ import os
 import socket
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..settings import Data, SettingsError, TrainSettings, build_run, convert_mapping, load_data, resolve
+from ..settings import Data, SettingsError, TrainSettings, build_run, convert_mapping, resolve, run_data
 from .pruning import PruningCallback, pruner_from_config
+
+if TYPE_CHECKING:
+    from .optuna_pruning import OptunaPruningCallback
 
 __all__ = ["FIXED_ONLY", "pin_blas_threads", "run_trial", "trial_id", "worker_info"]
 
 #: options that describe the search itself, never a searched hyper-parameter
-FIXED_ONLY = ("dataset", "samples", "noise", "classes", "label_column", "seed", "out", "plots", "boundary_frames",
-              "checkpoint_every", "quiet")
+FIXED_ONLY = ("dataset", "samples", "noise", "classes", "label_column", "task", "sample_weight", "seed", "out",
+              "plots", "boundary_frames", "checkpoint_every", "checkpoint_interval", "quiet")
 
 _DATA_CACHE: dict[tuple, Data] = {}
 
@@ -59,10 +62,10 @@ def worker_info() -> dict[str, Any]:
 
 
 def _data(cfg: TrainSettings) -> Data:
-    key = (cfg.dataset, cfg.label_column, cfg.seed, cfg.dtype, cfg.samples, cfg.noise, cfg.classes)
+    key = (cfg.dataset, cfg.label_column, cfg.seed, cfg.dtype, cfg.samples, cfg.noise, cfg.classes, cfg.task,
+           cfg.sample_weight)
     if key not in _DATA_CACHE:  # a worker runs many trials on the same data: load it once
-        _DATA_CACHE[key] = load_data(cfg.dataset, label_column=cfg.label_column, seed=cfg.seed, dtype=cfg.dtype,
-                                     samples=cfg.samples, noise=cfg.noise, classes=cfg.classes)
+        _DATA_CACHE[key] = run_data(cfg)
     return _DATA_CACHE[key]
 
 
@@ -79,12 +82,15 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
     ``task`` keys: ``id``, ``params`` (searched values), ``options`` (fixed ``mlpkit train`` options),
     ``seed``, ``metric`` and ``mode`` (``"max"``/``"min"``), optionally ``pruner`` (a config for
     :func:`~mlpkit.tuning.pruning.pruner_from_config`) with ``reference`` (finished trials' curves of the
-    metric), ``blas_threads`` (limit the BLAS pools first) and ``initial_loss`` (also measure the training
-    cost before the first epoch, for Nielsen's learning-rate threshold).
+    metric), or ``optuna`` (a study snapshot for
+    :class:`~mlpkit.tuning.optuna_pruning.OptunaPruningCallback`), ``blas_threads`` (limit the BLAS pools
+    first) and ``initial_loss`` (also measure the training cost before the first epoch, for Nielsen's
+    learning-rate threshold).
 
     Returns the task's ``id``, ``params`` and ``seed`` plus ``status`` (``completed``, ``pruned`` or
     ``failed``), ``score`` (the best value of the metric over the epochs), ``epochs``, ``history`` (every
-    per-epoch metric), ``stop_reason``, ``error``, ``duration`` (seconds), ``pid`` and ``host``.
+    per-epoch metric), ``stop_reason``, ``error``, ``duration`` (seconds), ``pid`` and ``host``; with optuna
+    pruning, ``optuna_rungs`` (the rungs successive halving / Hyperband recorded).
     """
     start = time.perf_counter()
     if task.get("blas_threads"):
@@ -112,12 +118,19 @@ def _train(task: dict[str, Any], result: dict[str, Any]) -> None:
         train = run.data.dataset.train
         result["initial_loss"] = run.network.evaluate(train.X, train.y)["loss"]
     pruner = pruner_from_config(task.get("pruner"))
-    pruning = None
+    pruning: PruningCallback | OptunaPruningCallback | None = None
     if pruner is not None:
         pruning = PruningCallback(pruner, task["metric"], task["mode"], task.get("reference", ()))
+    elif task.get("optuna") is not None:  # the optuna strategy's pruners (imports optuna)
+        from .optuna_pruning import OptunaPruningCallback
+
+        pruning = OptunaPruningCallback(task["optuna"], task["metric"])
     with warnings.catch_warnings():  # a divergence is this trial's result (history.message), not a warning
         warnings.simplefilter("ignore", RuntimeWarning)
         history = run.fit([] if pruning is None else [pruning])
+    rungs = getattr(pruning, "rungs", None)  # what optuna's successive halving / Hyperband recorded
+    if rungs:
+        result["optuna_rungs"] = rungs
     result["epochs"] = len(history)
     result["history"] = {k: list(v) for k, v in history.history.items()}
     result["stop_reason"] = history.stop_reason

@@ -29,6 +29,11 @@ JSON endpoints (errors are ``{"error": "<what was wrong>"}`` with a 4xx status):
 ``POST /api/playground/{id}/reset``        back to epoch 0 with the same initial weights
 ``DELETE /api/playground/{id}``            close a session
 =========================================  =========================================================
+
+Every request first passes :class:`._guard.Guard` (Host, Origin, Content-Type and, off loopback, the access
+token); every malformed request gets a 4xx with ``{"error": "<one line>"}``, never a 500. Limits on work at
+once: :data:`MAX_STREAMS` event streams and :data:`MAX_UPLOADING` uploads (429 beyond), the runs' and
+playground's own (:mod:`.runs`, :mod:`.playground`), and the stored models' (:mod:`.models`).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import contextlib
 import json
 import shutil
 import tempfile
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -46,13 +52,15 @@ import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
-from ._requests import BadRequest, check_keys, choice, integer, number, read_body, read_json
+from ._guard import Guard, allowed_hosts
+from ._requests import BadRequest, check_keys, choice, event_number, integer, number, read_body, read_json, shown
 from .digit import PREPROCESSORS
 from .graph import DEFAULTS as GRAPH_DEFAULTS
 from .graph import LIMITS as GRAPH_LIMITS
@@ -61,7 +69,7 @@ from .models import ModelRegistry
 from .neuron import COSTS, train_neuron
 from .playground import Playground
 from .playground import routes as playground_routes
-from .runs import RunManager, run_config, run_options
+from .runs import RunFull, RunManager, run_config, run_options
 
 STATIC = Path(__file__).parent / "static"
 PAGES = {"/": "index.html", "/slowdown": "slowdown.html", "/softmax": "softmax.html", "/dashboard": "dashboard.html",
@@ -72,6 +80,8 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_DRAWING_SIDE = 1024
 #: seconds between checks for new events, and between keep-alive comments, in an event stream
 POLL_S, KEEPALIVE_S = 0.1, 15.0
+#: event streams open at once, and model uploads being read and checked at once (429 beyond)
+MAX_STREAMS, MAX_UPLOADING = 32, 2
 
 
 def _page(name: str):
@@ -134,14 +144,22 @@ async def list_models(request: Request) -> Response:
 
 async def upload_model(request: Request) -> Response:
     models, _ = _app_state(request)
-    data = await read_body(request, request.app.state.max_upload, "the model file")
-    if not data:
-        raise BadRequest("the upload is empty: send the .mlpk file as the request body")
+    uploading: threading.BoundedSemaphore = request.app.state.uploading
+    if not uploading.acquire(blocking=False):
+        raise BadRequest(f"{MAX_UPLOADING} uploads are being checked; try again in a moment", 429)
     try:
-        entry = await run_in_threadpool(models.add_upload, request.query_params.get("name", "upload.mlpk"), data)
-    except (ValueError, OSError) as exc:  # ModelFileError is a ValueError
-        message = " ".join(str(exc).split()).replace(str(models.upload_dir), "<upload>")
-        raise BadRequest(f"not a usable mlpkit model file: {message}") from None
+        data = await read_body(request, request.app.state.max_upload, "the model file")
+        if not data:
+            raise BadRequest("the upload is empty: send the .mlpk file as the request body")
+        try:
+            entry = await run_in_threadpool(models.add_upload, request.query_params.get("name", "upload.mlpk"), data)
+        except MemoryError:
+            raise BadRequest("not a usable mlpkit model file: it does not fit in memory", 413) from None
+        except Exception as exc:  # a corrupt zip fails in many ways (BadZipFile, EOFError, zlib.error...)
+            text = " ".join(str(exc).split()).replace(str(models.upload_dir), "<upload>")[:300]
+            raise BadRequest(f"not a usable mlpkit model file: {text or type(exc).__name__}") from None
+    finally:
+        uploading.release()
     return JSONResponse(entry.describe(), status_code=201)
 
 
@@ -167,7 +185,7 @@ async def predict(request: Request) -> Response:
     check_keys(body, ("model", "pixels"))
     entry = models.get(str(body.get("model", "")))
     if entry is None:
-        raise BadRequest(f"no model {body.get('model')!r}; GET /api/models lists them", 404)
+        raise BadRequest(f"no model {shown(str(body.get('model')))}; GET /api/models lists them", 404)
     image = _drawing(body)
 
     def classify() -> dict[str, Any]:
@@ -192,7 +210,7 @@ def _run(request: Request):
     _, runs = _app_state(request)
     run = runs.get(request.path_params["run_id"])
     if run is None:
-        raise BadRequest(f"no run {request.path_params['run_id']!r}; GET /api/runs lists them", 404)
+        raise BadRequest(f"no run {shown(request.path_params['run_id'])}; GET /api/runs lists them", 404)
     return run
 
 
@@ -248,6 +266,8 @@ async def report_event(request: Request) -> Response:
     body = await read_json(request)
     try:
         RunManager.report(run, body)
+    except RunFull as exc:
+        raise BadRequest(str(exc), 409) from None
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     return JSONResponse({"stop": run.stop_requested.is_set()})
@@ -255,33 +275,49 @@ async def report_event(request: Request) -> Response:
 
 async def stream_events(request: Request) -> Response:
     run = _run(request)
-    last = request.headers.get("last-event-id") or request.query_params.get("from")
-    start = int(last) + 1 if last is not None and last.isdigit() else 0
+    last = event_number(request.headers.get("last-event-id"), "Last-Event-ID")
+    given = event_number(request.query_params.get("from"), "from")
+    start = last + 1 if last is not None else given + 1 if given is not None else 0
+    streams: list[int] = request.app.state.streams
+    if streams[0] >= MAX_STREAMS:
+        raise BadRequest(f"{MAX_STREAMS} event streams are open; close a page or try again later", 429)
+    streams[0] += 1  # the event loop is one thread: no lock needed
 
     async def events() -> AsyncIterator[str]:
-        index, quiet, shown = start, 0.0, None
-        yield "retry: 2000\n\n"
-        while True:
-            fresh = run.events_from(index)
-            for event in fresh:
-                yield f"id: {index}\ndata: {json.dumps(event, allow_nan=False)}\n\n"
-                index += 1
-                if event["type"] == "end":
-                    return
-            progress = run.progress()
-            if progress is not None and progress != shown:
-                yield f"event: progress\ndata: {json.dumps(progress)}\n\n"
-                shown, quiet = progress, 0.0
-            if fresh:
-                quiet = 0.0
-            elif quiet >= KEEPALIVE_S:
-                yield ": keep-alive\n\n"
-                quiet = 0.0
-            await asyncio.sleep(POLL_S)
-            quiet += POLL_S
+        try:
+            async for message in _messages(run, start):
+                yield message
+        finally:
+            streams[0] -= 1
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+async def _messages(run: Any, start: int) -> AsyncIterator[str]:
+    """The event stream of ``run`` from event ``start``: its events, progress messages and keep-alives."""
+    index, quiet, shown = start, 0.0, None
+    yield "retry: 2000\n\n"
+    while True:
+        fresh = run.events_from(index)
+        for event in fresh:
+            yield f"id: {index}\ndata: {json.dumps(event, allow_nan=False)}\n\n"
+            index += 1
+            if event["type"] == "end":
+                return
+        if not fresh and run.finished:  # a finished run has all its events: a reader past them is done
+            return
+        progress = run.progress()
+        if progress is not None and progress != shown:
+            yield f"event: progress\ndata: {json.dumps(progress)}\n\n"
+            shown, quiet = progress, 0.0
+        if fresh:
+            quiet = 0.0
+        elif quiet >= KEEPALIVE_S:
+            yield ": keep-alive\n\n"
+            quiet = 0.0
+        await asyncio.sleep(POLL_S)
+        quiet += POLL_S
 
 
 # ------------------------------------------------------------------------------------------ app
@@ -296,11 +332,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(*, models_dir: str | Path | None = None, max_upload: int = MAX_UPLOAD_BYTES,
-               upload_dir: str | Path | None = None, runs_dir: str | Path | None = None) -> Starlette:
+               upload_dir: str | Path | None = None, runs_dir: str | Path | None = None, host: str = "127.0.0.1",
+               port: int | None = None, token: str | None = None) -> Starlette:
     """The app. ``models_dir``: directory of ``.mlpk`` files for the draw page; ``max_upload``: largest model
     upload in bytes; ``upload_dir``: where uploads are kept (default: a new temporary directory); ``runs_dir``:
     the runs root, where the dashboard keeps its runs and whose runs it lists from the start (created on the
-    first run; default None: runs are kept in memory only)."""
+    first run; default None: runs are kept in memory only). ``host`` and ``port``: the address the server is
+    bound to, which the Host (and Origin) of every request must name (port None: any port); ``token``: the
+    access token every request must carry (None: none), see :mod:`._guard`."""
     if models_dir is not None and not Path(models_dir).is_dir():
         raise ValueError(f"--models {models_dir} is not a directory")
     if runs_dir is not None and Path(runs_dir).exists() and not Path(runs_dir).is_dir():
@@ -337,11 +376,14 @@ def create_app(*, models_dir: str | Path | None = None, max_upload: int = MAX_UP
         if own_uploads:
             shutil.rmtree(uploads, ignore_errors=True)
 
+    guard = Middleware(Guard, hosts=allowed_hosts(host), port=port, token=token)
     app = Starlette(routes=routes, exception_handlers={BadRequest: _bad_request, HTTPException: _http_error},
-                    lifespan=lifespan)
+                    lifespan=lifespan, middleware=[guard])
     app.state.models = ModelRegistry(None if models_dir is None else Path(models_dir), uploads)
     app.state.runs = RunManager(app.state.models, None if runs_dir is None else Path(runs_dir))
     app.state.runs.load_saved()
     app.state.max_upload = max_upload
     app.state.playground = Playground()
+    app.state.streams = [0]
+    app.state.uploading = threading.BoundedSemaphore(MAX_UPLOADING)
     return app

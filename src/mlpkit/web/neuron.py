@@ -66,8 +66,13 @@ def train_neuron(*, w: float, b: float, eta: float, cost: str, epochs: int = BOO
     X, Y = np.array([[x]]), np.array([[y]])
     trace = _Trace(X)
     trace.record(network)
-    start_cost = network.evaluate(X, Y)["loss"]
-    history = network.fit(X, Y, epochs=epochs, batch_size=1, optimizer=SGD(eta), callbacks=[trace], verbose=0,
-                          shuffle=False)
-    losses = [start_cost, *history["loss"]]
+    # the steps of fit(epochs, batch_size=1) taken one by one: fit refuses a one-example, one-class target (a
+    # classifier needs two classes) and a y strictly between 0 and 1, both of which this lesson is about
+    optimizer = SGD(eta)
+    optimizer.bind(network.layout)
+    losses = [float(network.objective(X, Y))]
+    for _ in range(epochs):
+        network.train_batch(X, Y, optimizer, 1)
+        trace.record(network)
+        losses.append(float(network.objective(X, Y)))
     return {"epoch": list(range(len(losses))), "cost": losses, "output": trace.output, "w": trace.w, "b": trace.b}

@@ -57,7 +57,7 @@ from ..optimizers import OPTIMIZER_NAMES
 from ..reproduce import COURSE_RUNS, CourseRun
 from ..schedules import get_schedule
 from ..settings import SettingsError, build_optimizer, network_from_settings, resolve
-from ._requests import BadRequest, check_keys, choice, integer, number, read_json
+from ._requests import BadRequest, check_keys, choice, event_number, integer, number, read_json, shown
 
 # ------------------------------------------------------------------------------------------ limits
 #: points in a generated data set (train and test together)
@@ -454,14 +454,14 @@ class Playground:
             if session is not None:
                 self._sessions.move_to_end(session_id)
         if session is None:
-            raise BadRequest(f"no playground session {session_id!r} (closed, or dropped as the least recently "
+            raise BadRequest(f"no playground session {shown(session_id)} (closed, or dropped as the least recently "
                              "used); create one with POST /api/playground", 404)
         return session
 
     def delete(self, session_id: str) -> None:
         with self._lock:
             if self._sessions.pop(session_id, None) is None:
-                raise BadRequest(f"no playground session {session_id!r}", 404)
+                raise BadRequest(f"no playground session {shown(session_id)}", 404)
 
 
 # ------------------------------------------------------------------------------------------ routes
@@ -471,9 +471,9 @@ def _playground(request: Request) -> Playground:
 
 def _since(request: Request) -> int:
     raw = request.query_params.get("since", "-1")
-    if not (raw.isdigit() or raw == "-1") or len(raw) > 9:
-        raise BadRequest(f"since must be an epoch number (a whole number >= -1), got {raw!r}")
-    return int(raw)
+    if raw == "-1":
+        return -1
+    return event_number(raw, "since")  # type: ignore[return-value]  # ASCII digits only: "²".isdigit() is True
 
 
 async def options(request: Request) -> Response:

@@ -7,6 +7,10 @@ Protocol (JSON over HTTP POST, standard library ``urllib`` only, so no web extra
    answers ``{"stop": bool}``; ``true`` (the page's stop button) ends training after that epoch;
 3. at the end, ``POST URL/api/runs/<id>/events`` with ``{"type": "end", "status", "message", ...}``.
 
+A server started with a ``--host`` other than loopback needs its access token: give the address it printed,
+``http://HOST:PORT/?token=TOKEN``; the token is sent as ``Authorization: Bearer TOKEN``. A server that has
+dropped the run (too many attached runs, too many epochs) answers 404 or 409, which ends the reporting.
+
 The dashboard is a spectator: if the server is not there, answers with an error, is slow (2 s timeout) or
 anything in the reporting fails, the callback prints one warning and stays silent for the rest of the run.
 Training is never interrupted by it.
@@ -19,7 +23,7 @@ import sys
 import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any, TextIO
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 
@@ -34,12 +38,21 @@ TIMEOUT_S = 2.0
 
 
 def check_dashboard_url(url: str) -> str:
-    """The server's base URL without a trailing slash; ValueError unless it is http(s)://host[:port][/path]."""
+    """The server's base URL without a trailing slash, with ``?token=...`` when given; ValueError unless it is
+    http(s)://host[:port][/path][?token=TOKEN]."""
     parts = urlsplit(str(url).strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ValueError(f"--dashboard must be the address of a running mlpkit serve, e.g. http://127.0.0.1:8000; "
-                         f"got {url!r}")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if (parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment
+            or any(key != "token" or not value for key, value in query) or len(query) > 1):
+        raise ValueError(f"--dashboard must be the address of a running mlpkit serve, e.g. http://127.0.0.1:8000 "
+                         f"(with ?token=... when it printed one); got {url!r}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}" + (f"?token={query[0][1]}" if query else "")
+
+
+def _split_token(url: str) -> tuple[str, str | None]:
+    """(base URL, token or None) of a URL checked by :func:`check_dashboard_url`."""
+    base, _, query = url.partition("?")
+    return base, dict(parse_qsl(query)).get("token")
 
 
 class DashboardReporter(Callback):
@@ -60,7 +73,7 @@ class DashboardReporter(Callback):
     def __init__(self, url: str, *, name: str, epochs: int, settings: dict[str, Any] | None = None,
                  validation: tuple[np.ndarray, np.ndarray] | None = None, image_shape: tuple[int, int] | None = None,
                  epoch_offset: int = 0, stream: TextIO | None = None) -> None:
-        self.url = check_dashboard_url(url)
+        self.url, self.token = _split_token(check_dashboard_url(url))
         self.name = name
         self.epochs = epochs
         self.settings = settings or {}
@@ -74,8 +87,10 @@ class DashboardReporter(Callback):
 
     def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         data = json.dumps(payload, allow_nan=False, default=str).encode("utf-8")
-        request = urllib.request.Request(self.url + path, data=data, method="POST",
-                                         headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if self.token is not None:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.url + path, data=data, method="POST", headers=headers)
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
             answer = json.loads(response.read() or b"{}")
         return answer if isinstance(answer, dict) else {}

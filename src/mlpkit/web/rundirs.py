@@ -31,7 +31,7 @@ from typing import Any
 from .._atomic import atomic_write_bytes
 from ..history import History
 from ..serialization import CONFIG_ENTRY, open_container
-from ..settings.rundir import CONFIG_FILE, HISTORY_FILE, MODEL_FILE
+from ..settings.rundir import CONFIG_FILE, HISTORY_FILE, MODEL_FILE, check_directory
 
 RUN_FILE = "run.json"
 #: largest file read back, by name (bytes)
@@ -191,16 +191,19 @@ def read_run(directory: Path) -> SavedRun | None:
     present = [name for name in (RUN_FILE, HISTORY_FILE, CONFIG_FILE, MODEL_FILE) if (directory / name).is_file()]
     if not present:
         return None
+    manifest = check_directory(directory)  # files that disagree with the run's manifest: skipped with the reason
+    # a model the manifest does not list, or lists from an earlier save, is not this run's result (yet)
+    stale_model = manifest is not None and manifest.files.get(MODEL_FILE, {}).get("epoch") != manifest.epoch
     text = _read(directory / RUN_FILE)
     record = _json_object(text, RUN_FILE) if text is not None else {}
     settings = _settings(directory, record)
     history = _history(directory)
-    metadata = _model_metadata(directory / MODEL_FILE)
+    metadata = {} if stale_model else _model_metadata(directory / MODEL_FILE)
     n_epochs = len(history) if history is not None else 0
 
     status = record.get("status")
     if status not in STATUSES:  # a run of mlpkit train, or one whose server stopped while it trained
-        if not (directory / MODEL_FILE).is_file():
+        if stale_model or not (directory / MODEL_FILE).is_file():
             status = "interrupted"
         else:
             status = "diverged" if history is not None and history.diverged else "completed"

@@ -12,10 +12,25 @@ A run started here is built by :func:`mlpkit.settings.build_run` (as ``mlpkit tr
 in a daemon thread; the server stays responsive because NumPy releases the GIL in its matrix products. Any
 exception in the thread ends that run with status ``failed`` and the error as its message, and nothing else;
 a run stopped by the divergence guard ends ``diverged`` with the guard's one-line message. Stopping is
-cooperative: the run's callback sets ``network.stop_training`` at the end of the current epoch. A finished
+cooperative: the run's callback sets ``network.stop_training`` after the current mini-batch (the
+``on_batch_end`` hook of :class:`~mlpkit.callbacks.Callback`) and again at the end of the epoch. A finished
 run's network becomes a model of the draw-a-digit page. With a runs root, the run keeps its directory there
 (:mod:`.rundirs`) and its id is the directory's name, so that its link (``/dashboard?run=ID``) still opens it
 after a restart.
+
+Limits (each refusal is a 4xx with a one-line message; the memory of the server stays bounded however many
+runs it sees):
+
+- runs from the page: :data:`MAX_ACTIVE` training at once (409 beyond), at most :data:`MAX_LAYERS` layers of
+  at most :data:`MAX_WIDTH` units and :data:`MAX_PARAMETERS` weights and biases in all, :data:`MAX_EPOCHS`
+  epochs (400 beyond);
+- loaded data sets: one per data set and split (MNIST once, whatever the seed), the least recently used dropped
+  beyond :data:`MAX_LOADED` sets or :data:`MAX_LOADED_BYTES` bytes;
+- attached runs (``mlpkit train --dashboard``): :data:`MAX_ATTACHED` at once; one more drops the least recently
+  active (it ends ``interrupted`` and its reporter gets 404, warns once and trains on); an attached run keeps
+  at most :data:`MAX_ATTACHED_EPOCHS` epochs and :data:`MAX_EVENT_BYTES` of events (409 beyond);
+- runs listed: :data:`MAX_RUNS`, the oldest finished forgotten first;
+- misclassified images: the latest epoch's grid only, in every run.
 
 Progress within an epoch costs the training loop nothing: :meth:`Run.progress` reads the optimizer's step
 counter (``optimizer.iterations``, one per mini-batch) when a page asks, as ``mlpkit train``'s live bar does.
@@ -27,6 +42,8 @@ import base64
 import binascii
 import contextlib
 import functools
+import itertools
+import json
 import math
 import secrets
 import threading
@@ -70,16 +87,18 @@ RUN_FIELDS = ("dataset", "layers", "activation", "output", "init", "batch_norm",
 DATASETS = ("digits", "mnist", *PLANAR_DATASETS, *COURSE_DATASETS)
 #: points of a generated 2-D set from the page
 MAX_SAMPLES = 20_000
-#: data sets kept loaded (the least recently used is dropped first)
-MAX_LOADED = 8
+#: data sets kept loaded, and the bytes of their arrays (the least recently used is dropped first)
+MAX_LOADED, MAX_LOADED_BYTES = 8, 768 * 1024 * 1024
 MAX_EPOCHS = 500
-#: layers of a run from the page, and the widest layer
-MAX_LAYERS, MAX_WIDTH = 12, 4096
+#: layers of a run from the page, the widest layer, and the weights and biases of the whole network
+MAX_LAYERS, MAX_WIDTH, MAX_PARAMETERS = 12, 4096, 4_000_000
 #: server runs training at the same time (each takes a core), and the threads of a run's augmentation
 MAX_ACTIVE = 2
 AUGMENT_JOBS = 2
 #: runs remembered; the oldest finished ones are forgotten first (a kept run comes back at the next start)
 MAX_RUNS = 300
+#: attached runs at once (the least recently active is dropped beyond), and what one may post
+MAX_ATTACHED, MAX_ATTACHED_EPOCHS, MAX_EVENT_BYTES = 16, 10_000, 4 * 1024 * 1024
 FINISHED = ("completed", "stopped", "diverged", "failed", "interrupted")
 #: where a run's settings came from, for the messages that name them
 REQUEST = {name: "the request" for name in RUN_FIELDS}
@@ -106,7 +125,21 @@ def run_config(body: dict[str, Any]) -> TrainSettings:
     widest = max((s for s in cfg.layers if isinstance(s, int)), default=0)
     if widest > MAX_WIDTH:
         raise SettingsError(f"'layers' in the request may have at most {MAX_WIDTH} units a layer, got {widest}")
+    parameters = count_parameters(cfg)
+    if parameters > MAX_PARAMETERS:
+        raise SettingsError(f"'layers' in the request make a network of {parameters:,} weights and biases; the "
+                            f"limit is {MAX_PARAMETERS:,}")
     return cfg
+
+
+def count_parameters(cfg: TrainSettings) -> int:
+    """Weights and biases of ``cfg``'s dense stack, sum of (n_in + 1) n_out over its layers, with ``auto``
+    taken as the data set's width (MNIST 784 in, 10 out; digits 64 and 10; a 2-D set 2 and its classes)."""
+    inputs, outputs = {"mnist": (784, 10), "digits": (64, 10)}.get(cfg.dataset, (2, max(cfg.classes or 2, 2)))
+    sizes = list(cfg.layers)
+    sizes = [inputs if i == 0 and not isinstance(n, int) else outputs if not isinstance(n, int) else n
+             for i, n in enumerate(sizes)]
+    return sum((a + 1) * b for a, b in itertools.pairwise(sizes))
 
 
 @functools.cache
@@ -148,7 +181,12 @@ class Run:
     directory: Path | None = None
     #: batches done and batches per epoch of the epoch in progress (set by the training thread)
     progress_source: Callable[[], tuple[int, int]] | None = field(default=None, repr=False)
+    #: when an event last came (time.monotonic()), and the bytes of the events posted from outside
+    last_active: float = field(default_factory=time.monotonic, repr=False)
+    posted_bytes: int = field(default=0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: the index of the epoch event that holds the misclassified images (the latest that has them)
+    _grid_at: int | None = field(default=None, repr=False)
 
     @property
     def finished(self) -> bool:
@@ -161,9 +199,17 @@ class Run:
         return done[-1] if done else 0
 
     def add(self, event: dict[str, Any]) -> None:
+        """Append ``event`` (nothing once the run has finished); an epoch's misclassified images replace the
+        previous epoch's (the page shows the latest grid), so a run's events grow by its logs only."""
         with self._lock:
-            if not self.finished:
-                self.events.append(event)
+            if self.finished:
+                return
+            if event.get("type") == "epoch" and event.get("misclassified") is not None:
+                if self._grid_at is not None:
+                    self.events[self._grid_at] = {**self.events[self._grid_at], "misclassified": None}
+                self._grid_at = len(self.events)
+            self.events.append(event)
+            self.last_active = time.monotonic()
 
     def events_from(self, start: int) -> list[dict[str, Any]]:
         with self._lock:
@@ -222,11 +268,33 @@ class _Stream(Callback):
         self.first_step = self.optimizer.iterations
         self.run.progress_source = self.count
 
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None:
+        """Stop within the epoch: fit ends after the mini-batch during which the page asked for it."""
+        if self.run.stop_requested.is_set():
+            self.network.stop_training = True
+
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         self.first_step = self.optimizer.iterations
         self.run.add(self.summary.event(self.network, epoch, logs))
         if self.run.stop_requested.is_set():
             self.network.stop_training = True
+
+
+def data_key(cfg: TrainSettings) -> tuple[Any, ...]:
+    """What a loaded data set depends on: MNIST and the course's sets ignore the seed; the digits' split
+    depends on it; a generated set on everything."""
+    if cfg.dataset == "mnist" or cfg.dataset in COURSE_DATASETS:
+        return (cfg.dataset, cfg.dtype)
+    if cfg.dataset == "digits":
+        return (cfg.dataset, cfg.dtype, cfg.seed)
+    return (cfg.dataset, cfg.dtype, cfg.seed, cfg.samples, cfg.noise, cfg.classes)
+
+
+def data_bytes(data: Data) -> int:
+    """Bytes of a data set's arrays (train, validation and test)."""
+    dataset = data.dataset
+    return sum(part.X.nbytes + part.y.nbytes for part in (dataset.train, dataset.validation, dataset.test)
+               if part is not None)
 
 
 class RunManager:
@@ -244,16 +312,26 @@ class RunManager:
 
     # ---------------------------------------------------------------------------------- registry
     def _register(self, run: Run) -> Run:
+        dropped = []
         with self._lock:
             if run.source == "server" and sum(
                     r.source == "server" and not r.finished for r in self._runs.values()) >= MAX_ACTIVE:
                 raise RuntimeError(f"{MAX_ACTIVE} runs are training already; stop one or wait for it to finish")
+            if run.source == "attached":
+                live = [r for r in self._runs.values() if r.source == "attached" and not r.finished]
+                if len(live) >= MAX_ATTACHED:
+                    dropped.append(min(live, key=lambda r: r.last_active))
             self._runs[run.id] = run
-            while len(self._runs) > MAX_RUNS:
-                oldest = next((k for k, r in self._runs.items() if r.finished), None)
+            while len(self._runs) - len(dropped) > MAX_RUNS:
+                oldest = next((r for r in self._runs.values() if r.finished), None)
                 if oldest is None:
                     break
-                del self._runs[oldest]
+                del self._runs[oldest.id]
+            for old in dropped:
+                del self._runs[old.id]
+        for old in dropped:  # its event streams end; its reporter's next post gets 404, warns and trains on
+            old.finish("interrupted", f"dropped by the dashboard: more than {MAX_ATTACHED} attached runs at once, "
+                                      "and this one had been quiet the longest")
         return run
 
     def _new_id(self) -> str:
@@ -288,17 +366,23 @@ class RunManager:
 
     # ---------------------------------------------------------------------------------- server runs
     def load_data(self, cfg: TrainSettings) -> Data:
-        """The data set of ``cfg``, loaded once per (name, seed, dtype, samples, noise, classes); the
-        :data:`MAX_LOADED` most recently used stay loaded."""
-        key = (cfg.dataset, cfg.seed, cfg.dtype, cfg.samples, cfg.noise, cfg.classes)
+        """The data set of ``cfg``, loaded once per (name, dtype) and, where they shape the data, seed (the
+        digits' split; a generated set), samples, noise and classes: MNIST (the book's fixed split) and the
+        course's sets are loaded once whatever the seed. The most recently used stay loaded, at most
+        :data:`MAX_LOADED` sets and :data:`MAX_LOADED_BYTES` bytes (the one in use always stays)."""
         with self._data_lock:
+            key = data_key(cfg)
             if key not in self._data:
                 self._data[key] = load_data(cfg.dataset, seed=cfg.seed, dtype=cfg.dtype, samples=cfg.samples,
                                             noise=cfg.noise, classes=cfg.classes)
-                while len(self._data) > MAX_LOADED:
-                    self._data.popitem(last=False)
             self._data.move_to_end(key)
+            while len(self._data) > 1 and (len(self._data) > MAX_LOADED or self.loaded_bytes() > MAX_LOADED_BYTES):
+                self._data.popitem(last=False)
             return self._data[key]
+
+    def loaded_bytes(self) -> int:
+        """Bytes of the arrays of the data sets kept loaded."""
+        return sum(data_bytes(data) for data in list(self._data.values()))
 
     def start(self, cfg: TrainSettings) -> Run:
         """Register a run of ``cfg`` and start its thread (RuntimeError when too many are training; OSError
@@ -365,9 +449,10 @@ class RunManager:
                             "test_loss": test.get("loss"), "test_accuracy": test.get("accuracy"),
                             "epochs_trained": len(history), "stop_reason": reason,
                             "created_by": f"mlpkit {__version__} serve"}
+        saved = None
         if run.directory is not None:
-            save_network(network, run.directory / MODEL_FILE, metadata=network.metadata)
-        model = self.models.add_network(f"run {run.id} ({run.name})", network)
+            saved = save_network(network, run.directory / MODEL_FILE, metadata=network.metadata)
+        model = self.models.add_network(f"run {run.id} ({run.name})", network, saved)
         run.finish(status, message, test_loss=test.get("loss"), test_accuracy=test.get("accuracy"), model_id=model.id)
         self._record(run)
 
@@ -409,7 +494,17 @@ class RunManager:
             return
         if kind != "epoch":
             raise ValueError(f"type must be 'epoch' or 'end', got {kind!r}")
-        run.add(check_epoch_event(event))
+        checked = check_epoch_event(event)
+        size = len(json.dumps({**checked, "misclassified": None}))
+        if len(run.events) > MAX_ATTACHED_EPOCHS or run.posted_bytes + size > MAX_EVENT_BYTES:
+            raise RunFull(f"run {run.id} holds {len(run.events) - 1} epochs ({run.posted_bytes:,} bytes); an attached "
+                          f"run keeps at most {MAX_ATTACHED_EPOCHS} epochs and {MAX_EVENT_BYTES:,} bytes")
+        run.posted_bytes += size
+        run.add(checked)
+
+
+class RunFull(ValueError):
+    """An attached run that has posted all the events the server keeps for one run (409)."""
 
 
 def check_epoch_event(event: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,97 @@
+"""How the ``mlpkit`` command stops on a signal: SIGTERM takes the path of Ctrl-C.
+
+``kill``, systemd and ``docker stop`` send SIGTERM, whose default action ends the process on the spot and
+leaves nothing behind. :func:`install` makes it raise :class:`Terminated`, a :class:`KeyboardInterrupt`,
+where Python raises KeyboardInterrupt for Ctrl-C (SIGINT), so every place that handles Ctrl-C (the
+checkpoint of ``mlpkit train``, the stopped workers of ``mlpkit tune``, the one-line exit of every command)
+handles SIGTERM too. The exit status says which signal came, as the shell reports a process killed by it:
+128 + the signal's number, 130 for SIGINT and 143 for SIGTERM.
+
+Standard library only: :func:`mlpkit.cli.main` installs the handler before it imports the rest of the
+command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+__all__ = ["INTERRUPTED", "TERMINATED", "Terminated", "deferred", "install", "stop_status", "stop_word"]
+
+INTERRUPTED = 128 + 2  # SIGINT (Ctrl-C): 130, as the shell reports it
+TERMINATED = 128 + 15  # SIGTERM (kill, systemd, docker stop): 143
+#: the signals that stop a run cleanly (SIGTERM does not exist on every platform)
+STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s is not None)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: raised where Ctrl-C raises KeyboardInterrupt, and handled the same way."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(f"signal {signum}")
+
+
+def install() -> None:
+    """Make SIGTERM raise :class:`Terminated` in the main thread (unless SIGTERM is ignored, as ``nohup``-like
+    launchers may arrange: that choice is kept, as Python keeps an ignored SIGINT)."""
+    sigterm = getattr(signal, "SIGTERM", None)
+    if sigterm is None or threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(sigterm) == signal.SIG_DFL:
+        signal.signal(sigterm, _raise_terminated)
+
+
+def _stopped_by(exc: BaseException | None) -> BaseException | None:
+    """The KeyboardInterrupt (or Terminated) behind ``exc``, following the chain (click wraps it in Abort)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def stop_status(exc: BaseException | None) -> int:
+    """The exit status of a command stopped by ``exc``: 143 after SIGTERM, 130 after Ctrl-C."""
+    return TERMINATED if isinstance(_stopped_by(exc), Terminated) else INTERRUPTED
+
+
+def stop_word(exc: BaseException | None) -> str:
+    """``terminated`` (SIGTERM) or ``interrupted`` (Ctrl-C), for the one line that says so."""
+    return "terminated" if isinstance(_stopped_by(exc), Terminated) else "interrupted"
+
+
+def _exception_for(signum: int) -> KeyboardInterrupt:
+    return Terminated(f"signal {signum}") if signum == getattr(signal, "SIGTERM", None) else KeyboardInterrupt()
+
+
+@contextlib.contextmanager
+def deferred(*, drop: bool = False) -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while the block runs (a file being written is not cut short, and the one-line
+    message is not doubled by a second Ctrl-C); afterwards raise the stop that came meanwhile, or forget it
+    with ``drop`` (the block is already the way out). Outside the main thread signals are not delivered here
+    anyway, and the block just runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {}
+    for number in STOP_SIGNALS:
+        if signal.getsignal(number) != signal.SIG_IGN:  # an ignored signal stays ignored
+            previous[number] = signal.signal(number, hold)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if received and not drop:
+        raise _exception_for(received[0])
