@@ -7,6 +7,8 @@ Neural Networks*, vectorized over the mini-batch, numerically stable, gradient-c
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -65,6 +67,19 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package, where importing a submodule named like a public function (``mlpkit.gradcheck``) leaves the
+    function in place: the import system would otherwise bind the submodule over it."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name, ("", ""))[0] == name:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # what the names above are, for type checkers and editors
