@@ -38,10 +38,9 @@ Parameters (both estimators unless marked):
   (weighted by ``sample_weight``); ``predict`` answers in the original units. scikit-learn's MLPRegressor
   has no such option; without it an unscaled target (prices in thousands) needs a tiny learning rate;
 - ``init``: ``"auto"`` is Glorot uniform (``"xavier_uniform"``: W ~ U(-r, r), r = sqrt(6 / (n_in + n_out));
-  Glorot & Bengio 2010), the initialization scikit-learn's MLP uses for ReLU and tanh layers. He's N(0, 2/n_in)
-  (``"he"``; Ng course 2 week 1) trains as well on images but, measured with ``benchmarks/bench_tabular.py``
-  settings on Friedman #1, ends 100 epochs at R^2 0.876 where Glorot uniform reaches 0.946 (scikit-learn
-  0.957); or any mlpkit initializer name;
+  Glorot & Bengio 2010), the initialization scikit-learn's MLP uses for ReLU and tanh layers, so that the two
+  train alike (``benchmarks/results/tabular.md``); He's N(0, 2/n_in) (``"he"``; Ng course 2 week 1) trains
+  slower on the smooth regression there; or any mlpkit initializer name;
 - ``optimizer`` (scikit-learn's ``solver``): ``"adam"`` (default) or any of
   :data:`mlpkit.optimizers.OPTIMIZER_NAMES` (``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"rmsprop"``,
   ``"adamw"``), a config dict (``{"name": "momentum", "convention": "classical"}``) or an
