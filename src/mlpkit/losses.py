@@ -73,22 +73,13 @@ class Loss:
         """Output error dL/dz of the batch mean cost, i.e. per-example dC_x/dz divided by m, into ``out``;
         with ``weights`` (m,), row i's dC_i/dz times w_i / sum_i w_i (the error of the weighted mean)."""
         activation = self.activation
-        if weights is None:
-            inv_m = 1.0 / a.shape[0]
-            if isinstance(activation, self.fused_with):
-                np.subtract(a, y, out=out)
-                out *= inv_m
-                return out
-            grad = self.grad_output(a, y)
-            grad *= inv_m
-            return activation.backward(grad, a, out)
-        share = (weights / weights.sum()).astype(a.dtype, copy=False)[:, None]
+        scale = 1.0 / a.shape[0] if weights is None else (weights / weights.sum()).astype(a.dtype, copy=False)[:, None]
         if isinstance(activation, self.fused_with):
             np.subtract(a, y, out=out)
-            out *= share
+            out *= scale
             return out
         grad = self.grad_output(a, y)
-        grad *= share
+        grad *= scale
         return activation.backward(grad, a, out)
 
     def check_output(self, activation: ActivationFunction) -> None:
