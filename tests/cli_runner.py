@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from click.testing import CliRunner, Result
 
 from mlpkit.cli._app import cli
@@ -23,3 +25,10 @@ def error(*args: object) -> str:
     assert len(lines) == 1 and lines[0].startswith("mlpkit: error: "), result.stderr
     assert "Traceback" not in result.stderr and not result.stdout
     return lines[0]
+
+
+def ctrl_c_as_typed() -> None:
+    """``preexec_fn`` of an ``mlpkit`` subprocess that receives SIGINT: in the child, before Python starts, SIGINT
+    takes its default action as in a terminal (a shell's background job, where the tests may run, inherits SIGINT
+    ignored, which Python then keeps, and the Ctrl-C of the test would never arrive)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -18,7 +18,7 @@ pytest.importorskip("matplotlib")
 import yaml
 
 import mlpkit
-from cli_runner import error, run
+from cli_runner import ctrl_c_as_typed, error, run
 from mlpkit.checkpoint import Checkpointer, load_checkpoint
 from mlpkit.cli import main
 
@@ -334,7 +334,8 @@ def test_ctrl_c_in_a_real_process(tmp_path):
     out = tmp_path / "run"
     env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="120")
     process = subprocess.Popen([sys.executable, "-m", "mlpkit.cli", "train", "--epochs", "500", "--no-plots",
-                                "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                                "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               preexec_fn=ctrl_c_as_typed)
     try:
         for line in process.stdout:
             if line.strip().startswith("2/500"):

@@ -10,8 +10,10 @@ in the results file), never a fixed sleep. Linux only: the markers and the proce
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -23,6 +25,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from cli_runner import ctrl_c_as_typed
 from mlpkit import SGD, Network, fit
 from mlpkit.checkpoint import Checkpointer, CheckpointError, load_checkpoint
 from mlpkit.cli._app import cli
@@ -40,6 +43,8 @@ WAIT = 60.0  # the longest any marker may take (a slow CI machine); the waits en
 # what the installed ``mlpkit`` script runs (``python -m mlpkit.cli`` adds runpy, which now and then ends a process
 # whose Ctrl-C was handled with the signal itself, -2, instead of its status)
 ENTRY_POINT = "import sys; from mlpkit.cli import main; sys.exit(main())"
+#: a traceback frame of mlpkit.cli.main
+IN_MAIN = re.compile(r'mlpkit[/\\]cli[/\\]__init__\.py", line \d+, in main')
 WORKERS_GONE = 5.0  # seconds within which the workers of a killed search must be gone
 
 
@@ -53,7 +58,7 @@ def _mlpkit(*args: object, stdout: int = subprocess.DEVNULL, group: bool = False
     """``mlpkit ARGS`` in a subprocess; with ``group``, in a process group of its own (for a terminal's Ctrl-C,
     which reaches every process of the group)."""
     return subprocess.Popen([sys.executable, "-c", ENTRY_POINT, *map(str, args)], env=_env(), stdout=stdout,
-                            stderr=subprocess.PIPE, text=True, start_new_session=group)
+                            stderr=subprocess.PIPE, text=True, start_new_session=group, preexec_fn=ctrl_c_as_typed)
 
 
 def _until(condition: Callable[[], bool], process: subprocess.Popen | None = None, timeout: float = WAIT) -> None:
@@ -140,8 +145,11 @@ def test_a_stop_during_start_up_is_one_line_and_its_status(tmp_path, sig, status
 
 
 def test_ctrl_c_from_the_first_moment_never_prints_a_traceback(tmp_path):
-    """``import mlpkit`` loads nothing heavy (its API is imported on first use), so the handlers are in place a few
-    milliseconds after Python itself has started: Ctrl-C at any moment after that is one line."""
+    """``import mlpkit`` loads nothing heavy (its API is imported on first use), so ``mlpkit.cli.main`` starts a
+    few milliseconds after Python itself. Ctrl-C at any moment from then on is one line and status 130. A Ctrl-C
+    that lands earlier, while Python starts or imports the package (how early depends on the machine's load), is
+    Python's own: its traceback then holds no frame of ``main``."""
+    in_main = 0
     for n, delay in enumerate((0.06, 0.1, 0.15, 0.2, 0.3, 0.4)):
         process = _mlpkit(*STARTUP, "--out", tmp_path / f"run{n}")
         try:
@@ -150,8 +158,57 @@ def test_ctrl_c_from_the_first_moment_never_prints_a_traceback(tmp_path):
             _, err = process.communicate(timeout=WAIT)
         finally:
             process.kill()
+        if process.returncode != 130 and "KeyboardInterrupt" in err and not IN_MAIN.search(err):
+            continue  # before main: Python's start-up
+        in_main += 1
         assert process.returncode == 130, err
         assert _one_line(err) == "mlpkit: interrupted"
+    assert in_main >= 3  # the later delays land in main even on a loaded machine
+
+
+def test_ctrl_c_before_the_handler_is_installed_is_one_line(monkeypatch, capsys):
+    """The window between entering ``main`` and installing the SIGTERM handler, hit deterministically."""
+    from mlpkit.cli import _signals, main
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_signals, "install", interrupted)
+    assert main(["train", "--no-plots"]) == 130
+    assert capsys.readouterr().err == "mlpkit: interrupted\n"
+
+
+def test_a_stop_that_c_code_swallowed_is_raised_before_the_command_goes_on(tmp_path, capsys):
+    """SIGTERM during the import of a Cython module of SciPy was seen lost (the import cleared the exception and
+    the run went on): the stop is remembered and raised where the command goes on to new work."""
+    from mlpkit.cli import _signals, main
+
+    with contextlib.suppress(KeyboardInterrupt):  # what the extension's import did with the exception
+        _signals._raise_stop(signal.SIGTERM, None)
+    assert main(["train", "--no-plots", "--out", str(tmp_path / "run")]) == 143
+    assert capsys.readouterr().err == "mlpkit: terminated\n"
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_stop_swallowed_during_training_ends_it_after_the_mini_batch():
+    from mlpkit.cli import _signals
+    from mlpkit.cli._train import LostStops
+
+    data = load_digits()
+    network = Network([64, 10, 10], seed=0)
+    steps = []
+    with contextlib.suppress(KeyboardInterrupt):
+        _signals._raise_stop(signal.SIGINT, None)
+
+    class Count(LostStops):
+        def on_batch_end(self, batch: int, logs: dict) -> None:
+            steps.append(batch)
+            super().on_batch_end(batch, logs)
+
+    with pytest.raises(KeyboardInterrupt) as stop:
+        fit(network, data.train.X, data.train.y, epochs=3, batch_size=10, callbacks=[Count()], verbose=0)
+    assert steps == [0] and not isinstance(stop.value, _signals.Terminated)
+    _signals.raise_lost()  # raised once: nothing is left
 
 
 def test_sigterm_during_training_saves_a_checkpoint_that_resume_continues(tmp_path):

@@ -33,11 +33,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     SIGTERM is handled as Ctrl-C from here on (:mod:`mlpkit.cli._signals`); either one while the command
     starts (imports, reading data, building the network) ends it with one line and status 130 or 143,
-    no traceback.
+    no traceback, and so does one that C code swallowed while the command ran to its end.
     """
-    from . import _signals
+    try:
+        from . import _signals
 
-    _signals.install()
+        _signals.install()
+    except KeyboardInterrupt:  # Ctrl-C in the few milliseconds before the handler exists
+        print("mlpkit: interrupted", file=sys.stderr)
+        return 130
     try:
         missing = [name for name in EXTRAS if importlib.util.find_spec(name) is None]
         if missing:
@@ -46,7 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = list(sys.argv[1:] if argv is None else argv)
         from ._app import cli
 
-        return cli.main(args=args, prog_name="mlpkit", standalone_mode=False)
+        _signals.raise_lost()
+        status = cli.main(args=args, prog_name="mlpkit", standalone_mode=False)
+        if status == 0:  # a stop lost on the way: the work is done, and the status still says the stop came
+            _signals.raise_lost()
+        return status
     except KeyboardInterrupt as exc:  # before the click group runs (its own stops are handled there)
         print(f"mlpkit: {_signals.stop_word(exc)}", file=sys.stderr)
         return _signals.stop_status(exc)

@@ -7,7 +7,12 @@ checkpoint of ``mlpkit train``, the stopped workers of ``mlpkit tune``, the one-
 handles SIGTERM too. The exit status says which signal came, as the shell reports a process killed by it:
 128 + the signal's number, 130 for SIGINT and 143 for SIGTERM.
 
-Standard library only: :func:`mlpkit.cli.main` installs the handler before it imports the rest of the
+A stop is also remembered when it arrives: C code may swallow the exception raised in its place (seen with
+SIGTERM arriving while a Cython extension of SciPy was being imported: the import went on and so did the
+run). :func:`raise_lost` raises such a lost stop again; the command calls it where it goes on to new work
+(after its imports, before training, after every mini-batch and every finished trial).
+
+Standard library only: :func:`mlpkit.cli.main` installs the handlers before it imports the rest of the
 command.
 """
 
@@ -19,7 +24,8 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-__all__ = ["INTERRUPTED", "TERMINATED", "Terminated", "deferred", "install", "stop_status", "stop_word"]
+__all__ = ["INTERRUPTED", "TERMINATED", "Terminated", "deferred", "install", "raise_lost", "stop_status",
+           "stop_word"]
 
 INTERRUPTED = 128 + 2  # SIGINT (Ctrl-C): 130, as the shell reports it
 TERMINATED = 128 + 15  # SIGTERM (kill, systemd, docker stop): 143
@@ -31,18 +37,35 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: raised where Ctrl-C raises KeyboardInterrupt, and handled the same way."""
 
 
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise Terminated(f"signal {signum}")
+#: the signal number of a stop that arrived and has not been raised by :func:`raise_lost` yet
+_arrived: list[int] = []
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    """The handler of SIGINT and SIGTERM: remember the stop, then raise it (KeyboardInterrupt or Terminated)."""
+    _arrived[:] = [signum]
+    raise _exception_for(signum)
 
 
 def install() -> None:
-    """Make SIGTERM raise :class:`Terminated` in the main thread (unless SIGTERM is ignored, as ``nohup``-like
-    launchers may arrange: that choice is kept, as Python keeps an ignored SIGINT)."""
-    sigterm = getattr(signal, "SIGTERM", None)
-    if sigterm is None or threading.current_thread() is not threading.main_thread():
+    """Make SIGTERM raise :class:`Terminated` and SIGINT KeyboardInterrupt in the main thread, both remembered for
+    :func:`raise_lost`. A signal that is ignored (as ``nohup``-like launchers and shells' background jobs arrange)
+    or already has a handler of its own is left as it is, as Python keeps an ignored SIGINT."""
+    if threading.current_thread() is not threading.main_thread():
         return
-    if signal.getsignal(sigterm) == signal.SIG_DFL:
-        signal.signal(sigterm, _raise_terminated)
+    for number, default in ((getattr(signal, "SIGINT", None), signal.default_int_handler),
+                            (getattr(signal, "SIGTERM", None), signal.SIG_DFL)):
+        if number is not None and signal.getsignal(number) == default:
+            signal.signal(number, _raise_stop)
+
+
+def raise_lost() -> None:
+    """Raise the stop that arrived since the last call, if any. Where the exception raised by the handler reached
+    a handler of the command, the command has ended and never gets here; so a stop found here was swallowed on
+    its way (by C code) and is raised again."""
+    if _arrived:
+        signum = _arrived.pop()
+        raise _exception_for(signum)
 
 
 def _stopped_by(exc: BaseException | None) -> BaseException | None:

@@ -30,18 +30,26 @@ from rich.console import Console
 
 from .. import __version__
 from .._atomic import write_error
+from ..callbacks import Callback
 from ..checkpoint import Checkpoint, Checkpointer, checkpoint_bytes
 from ..serialization import network_bytes
 from ..settings import SettingsError, TrainingRun, TrainSettings, build_run
 from ..settings.rundir import CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, MODEL_FILE, commit, config_bytes, record
 from ..tasks import CLASS_TASKS
 from ._display import EpochTable, metrics_text
-from ._signals import deferred, stop_status, stop_word
+from ._signals import deferred, raise_lost, stop_status, stop_word
 
 BOUNDARY_FILE = "boundary.png"
 BOUNDARY_ANIMATION = "boundary.gif"
 DIVERGED = 3  # training stopped by the divergence guard (2 is a usage error)
 CANNOT_WRITE = 2  # a full, read-only or forbidden disk: mlpkit's status for an error the user must fix
+
+
+class LostStops(Callback):
+    """Raises, after every mini-batch, a Ctrl-C or SIGTERM that C code swallowed (:func:`raise_lost`)."""
+
+    def on_batch_end(self, batch: int, logs: dict) -> None:
+        raise_lost()
 
 
 @dataclass
@@ -96,6 +104,7 @@ class TrainRun:
     # ------------------------------------------------------------------------------------ setup
     def setup(self) -> None:
         """Everything before training; every problem here is a user error (bad option, data, file)."""
+        raise_lost()
         self.out = self.resume.directory if self.resume else prepare_out_dir(self.cfg, self.overwrite)
         self.run: TrainingRun = build_run(self.cfg, checkpoint=self.resume.checkpoint if self.resume else None)
         self.cfg = self.run.settings
@@ -179,7 +188,7 @@ class TrainRun:
             run.optimizer, schedule=run.schedule, early_stopping=run.early_stopping, epoch_offset=run.start_epoch,
             previous_history=run.previous_history, config=effective, path=self.out / CHECKPOINT_FILE,
             every=cfg.checkpoint_every, interval=cfg.checkpoint_interval, write=self.save_checkpoint)
-        callbacks: list = [self.checkpointer]
+        callbacks: list = [self.checkpointer, LostStops()]
         recorder = None
         if cfg.boundary_frames:
             from ..plotting import BoundaryRecorder

@@ -46,7 +46,7 @@ from ..tuning.report import plot_curves, plot_scores, results_table, write_csv
 from ..tuning.search import STRATEGIES, SearchResult, best_train_config, metric_mode, search, write_best_config
 from ..tuning.space import SearchSpace
 from ..tuning.store import ResultsStore, Trial
-from ._signals import deferred, stop_status, stop_word
+from ._signals import deferred, raise_lost, stop_status, stop_word
 
 TABLES = ("train", "space", "search")
 CLI_STRATEGIES = (*STRATEGIES, "nielsen")
@@ -213,6 +213,7 @@ class TuneRun:
         self.done = 0
 
     def _on_result(self, trial: Trial) -> None:
+        raise_lost()
         self.done += 1
         if not self.quiet:
             total = None if self.nielsen or self.settings["strategy"] == "grid" else self.settings["trials"]
@@ -221,6 +222,7 @@ class TuneRun:
             self.console.print(_describe_trial(trial, self.metric, self.done, total), soft_wrap=True)
 
     def run(self) -> int:
+        raise_lost()
         s = self.settings
         common = {"backend": s["backend"], "workers": s["workers"] or None, "address": s["address"],
                   "storage": self.storage, "resume": self.resume, "on_result": self._on_result}
