@@ -36,6 +36,7 @@ with warnings.catch_warnings():  # newer Starlette prefers the httpx2 package an
 
 import mlpkit
 import mlpkit.datasets
+from cli_runner import error as cli_error
 from mlpkit.web import app as app_module
 from mlpkit.web import models as models_module
 from mlpkit.web import runs as runs_module
@@ -378,6 +379,64 @@ def test_serve_prints_a_token_off_loopback_only(monkeypatch, tmp_path, capsys):
     with TestClient(seen["app"], base_url="http://127.0.0.1:8124") as c:
         assert c.get("/api/runs").status_code == 200
         assert c.get("/api/runs", headers={"Host": "10.0.0.5:8124"}).status_code == 400
+
+
+# ------------------------------------------------------------------------------------------ --allow-host
+ALLOWED = ["mybox.example", "proxy.example:443"]
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.mark.parametrize("host, status", [
+    (f"mybox.example:{PORT}", 200), (f"MyBox.Example.:{PORT}", 200), (f"127.0.0.1:{PORT}", 200),
+    ("proxy.example:443", 200), ("proxy.example", 200),  # a proxy on https's port: no port in Host
+    ("mybox.example:8001", 400), ("mybox.example", 400), ("proxy.example:8000", 400),
+    (f"evil.example:{PORT}", 400), (f"mybox.example.evil.example:{PORT}", 400), (f"10.0.0.5:{PORT}", 400)])
+def test_allow_host_adds_names_and_ports(tmp_path, host, status):
+    app = create_app(upload_dir=tmp_path / "uploads", port=PORT, token=TOKEN, allow_hosts=ALLOWED)
+    with TestClient(app, base_url=BASE) as c:
+        answer = c.get("/api/runs", headers={"Host": host, **BEARER})
+    assert answer.status_code == status
+    if status == 400:
+        assert "--allow-host" in one_line_error(answer) or "port" in one_line_error(answer)
+
+
+def test_allow_host_on_all_interfaces_makes_them_the_only_names(tmp_path):
+    app = create_app(upload_dir=tmp_path / "uploads", host="0.0.0.0", port=PORT, token=TOKEN,
+                     allow_hosts=["mybox.example"])
+    with TestClient(app, base_url=BASE) as c:
+        for host, status in ((f"mybox.example:{PORT}", 200), (f"localhost:{PORT}", 200), (f"[::1]:{PORT}", 200),
+                             (f"10.0.0.5:{PORT}", 400), (f"rebound.example:{PORT}", 400)):
+            assert c.get("/api/runs", headers={"Host": host, **BEARER}).status_code == status, host
+        # the Origin of a page behind the proxy is that page's own
+        answer = c.post("/api/neuron", json={"epochs": 2}, headers={
+            "Host": f"mybox.example:{PORT}", "Origin": f"http://mybox.example:{PORT}", **BEARER})
+        assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["", "a b", "*", "evil.example/", "http://x.example", "x.example:0",
+                                 "x.example:70000", "x.example:port", "-x.example", "[::1", "a" * 300])
+def test_a_bad_allow_host_is_one_line(tmp_path, bad):
+    with pytest.raises(ValueError, match=r"--allow-host .* is not a host name or address"):
+        create_app(upload_dir=tmp_path / "uploads", allow_hosts=[bad])
+    assert not (tmp_path / "uploads").exists()
+    line = cli_error("serve", "--allow-host", bad, "--runs", tmp_path / "runs")
+    assert "--allow-host" in line
+
+
+def test_serve_needs_the_token_when_an_allowed_name_is_off_loopback(monkeypatch, tmp_path, capsys):
+    import uvicorn
+
+    from mlpkit.cli import main
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    assert main(["serve", "--allow-host", "mybox.example", "--runs", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "?token=" in printed and "also answers to mybox.example" in printed
+    with TestClient(seen["app"], base_url="http://mybox.example:8000") as c:
+        assert c.get("/api/runs").status_code == 401
+    assert main(["serve", "--allow-host", "localhost:8080", "--runs", str(tmp_path)]) == 0
+    assert "?token=" not in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------------------------------ limits

@@ -674,12 +674,17 @@ def reproduce(course: bool, quick: bool, seeds: str | None, jobs: int | None, on
               help="runs root: the dashboard's runs are written there (one directory each, as mlpkit train --out) "
                    "and the runs found there, mlpkit train's included, are listed when the server starts (pass the "
                    "same directory to --models to offer their models on the draw-a-digit page)")
-def serve(host: str, port: int, models: Path | None, max_upload_mb: float, runs: Path) -> int:
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME[:PORT]",
+              help="another name the server is reached by (its DNS name; behind a reverse proxy, the name and port "
+                   "its clients use); repeat for more. Requests must name the bound address or one of these; a "
+                   "name off loopback makes the server need its access token")
+def serve(host: str, port: int, models: Path | None, max_upload_mb: float, runs: Path,
+          allow_hosts: tuple[str, ...]) -> int:
     """Start the local web app: learning slowdown, softmax explorer, training dashboard, draw a digit, the
     2-D playground and the autodiff graph."""
     from ._serve import serve as run_server
 
-    return run_server(host, port, models, max_upload_mb, runs)
+    return run_server(host, port, models, max_upload_mb, runs, allow_hosts)
 
 
 @cli.command(context_settings=CONTEXT)

@@ -7,15 +7,17 @@ switched to 127.0.0.1 after loading (DNS rebinding) can even read the answers. S
 - **Host** must name the address the server is bound to (for a loopback address: ``127.0.0.1``,
   ``localhost`` or ``[::1]``), with the server's port: a rebinding site sends its own name. A server bound to
   all interfaces (``0.0.0.0``, ``::``) cannot know the names it is reached by and takes any Host; it has a
-  token (below).
+  token (below). ``--allow-host NAME[:PORT]`` adds the names the server is reached by (its DNS name, or the
+  name a reverse proxy passes on, with the proxy's port); given with all interfaces, it makes them (and the
+  loopback names) the only ones.
 - **Origin**, when the browser sends one, must be the server itself (scheme, host and port); ``null`` (a
   sandboxed frame, a file) is refused. ``Sec-Fetch-Site``, when sent, must be ``same-origin`` or ``none`` for
   the API: a page of another port of the same machine is "same-site" and still refused.
 - A request with a **body** must say ``Content-Type: application/json`` (``application/octet-stream`` for a
   model upload). A page of another site cannot send those types without the browser's CORS preflight, which
   this server never answers; ``text/plain``, forms and multipart are refused with 415.
-- With a **token** (``mlpkit serve`` makes one whenever ``--host`` is not a loopback address and prints the
-  address with ``?token=...``), every request but the static files, the charting library and
+- With a **token** (``mlpkit serve`` makes one whenever ``--host`` or an ``--allow-host`` is not a loopback
+  address and prints the address with ``?token=...``), every request but the static files, the charting library and
   ``/api/health`` must carry it: ``Authorization: Bearer TOKEN``, the cookie that the printed address sets
   (``HttpOnly``, ``SameSite=Strict``), or ``?token=TOKEN``. A page opened with ``?token=`` is redirected to
   its plain address once the cookie is set, so the token does not stay in the address bar.
@@ -56,6 +58,9 @@ BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"no-referrer")]
 _HOST = re.compile(r"(?P<name>\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::(?P<port>[0-9]{1,5}))?")
+#: a name of ``--allow-host``: a DNS name, an IPv4 address or a bracketed IPv6 address, and an optional port
+_ALLOWED = re.compile(r"(?P<name>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)"
+                      r"(?::(?P<port>[0-9]{1,5}))?")
 
 
 def is_loopback(host: str) -> bool:
@@ -76,14 +81,34 @@ def is_wildcard(host: str) -> bool:
         return False
 
 
-def allowed_hosts(host: str) -> frozenset[str] | None:
-    """The Host names a server bound to ``host`` answers to; None (any) for all interfaces."""
+def check_allowed_host(text: str) -> str:
+    """``text`` as a value of ``--allow-host`` (``NAME`` or ``NAME:PORT``), lower-cased; ValueError naming it
+    otherwise."""
+    match = _ALLOWED.fullmatch(text.strip()) if isinstance(text, str) else None
+    port = None if match is None or match["port"] is None else int(match["port"])
+    if match is None or port == 0 or (port or 0) > 65535:
+        raise ValueError(f"--allow-host {str(text)[:100]!r} is not a host name or address with an optional port "
+                         "(NAME or NAME:PORT, e.g. mybox.example or mybox.example:443)")
+    return text.strip().lower()
+
+
+def allowed_hosts(host: str, extra: Iterable[str] = ()) -> frozenset[str] | None:
+    """The Host names (``NAME`` or ``NAME:PORT``) a server bound to ``host`` answers to, with the ``extra``
+    names of ``--allow-host``; None (any) for all interfaces and no extra names."""
+    extra = [check_allowed_host(name) for name in extra]
     if is_wildcard(host):
-        return None
-    names = {host.strip("[]").lower()}
+        return frozenset([*LOOPBACK_NAMES, *extra]) if extra else None
+    names = {host.strip("[]").lower(), *extra}
     if is_loopback(host):
         names.update(LOOPBACK_NAMES)
     return frozenset(names)
+
+
+def needs_token(host: str, extra: Iterable[str] = ()) -> bool:
+    """Whether a server bound to ``host`` and answering to the ``extra`` names can be reached from another
+    machine (directly or through a reverse proxy): then it needs an access token."""
+    return not is_loopback(host) or any(entry is not None and not is_loopback(entry[0])
+                                        for entry in map(_entry, extra))
 
 
 def new_token() -> str:
@@ -100,21 +125,37 @@ def _split_host(value: str) -> tuple[str, int | None] | None:
     return match["name"].strip("[]").lower().rstrip("."), None if port is None else int(port)
 
 
+def _entry(name: str) -> tuple[str, int | None] | None:
+    """(name, port) of an entry of the accepted hosts: ``NAME``, ``NAME:PORT``, or an IPv6 address with or
+    without brackets."""
+    return _split_host(f"[{name}]" if name.count(":") > 1 and not name.startswith("[") else name)
+
+
 class Guard:
     """The checks of the module's docstring around ``app``.
 
     Args:
         app: the ASGI app.
-        hosts: the Host names accepted (None: any).
-        port: the port the server listens on (None: any; a Host without a port then counts as port 80).
+        hosts: the Host names accepted (None: any): ``NAME``, at the server's port, or ``NAME:PORT``, at that
+            port (the port a reverse proxy's clients see). A Host without a port names port 80 or 443 (the
+            defaults of http and https: which one the client used is not known here).
+        port: the port the server listens on (None: any).
         token: the access token (None: none needed).
     """
 
     def __init__(self, app: ASGIApp, *, hosts: Iterable[str] | None, port: int | None, token: str | None) -> None:
         self.app = app
-        self.hosts = None if hosts is None else frozenset(h.strip("[]").lower() for h in hosts)
+        self.hosts = None if hosts is None else frozenset(filter(None, map(_entry, hosts)))
         self.port = port
         self.token = token
+
+    def _answers_to(self, name: str, port: int | None) -> bool:
+        """Whether the Host ``name:port`` is one of this server's names, at the server's port or one given."""
+        ports = (port,) if port is not None else (80, 443)
+        if self.hosts is not None and any((name, p) in self.hosts for p in ports):
+            return True
+        named = self.hosts is None or (name, None) in self.hosts
+        return named and (self.port is None or self.port in ports)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan; the app has no websockets
@@ -147,10 +188,11 @@ class Guard:
         if where is None:
             return 400, f"the Host header {host[:100]!r} is not a host name or address"
         name, port = where
-        if self.hosts is not None and name not in self.hosts:
-            return 400, (f"this server answers to {', '.join(sorted(self.hosts))} only, not to Host {host[:100]!r} "
-                         "(a page of another site cannot reach it by another name)")
-        if self.port is not None and (port or 80) != self.port:
+        if not self._answers_to(name, port):
+            if self.hosts is not None and not any(name == known for known, _ in self.hosts):
+                names = sorted(known if at is None else f"{known}:{at}" for known, at in self.hosts)
+                return 400, (f"this server answers to {', '.join(names)} only, not to Host {host[:100]!r} (a page "
+                             "of another site cannot reach it by another name; mlpkit serve --allow-host adds one)")
             return 400, f"this server listens on port {self.port}, the Host header {host[:100]!r} names another"
         origin = headers.get("origin")
         if origin is not None:

@@ -44,7 +44,7 @@ import json
 import shutil
 import tempfile
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -333,12 +333,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def create_app(*, models_dir: str | Path | None = None, max_upload: int = MAX_UPLOAD_BYTES,
                upload_dir: str | Path | None = None, runs_dir: str | Path | None = None, host: str = "127.0.0.1",
-               port: int | None = None, token: str | None = None) -> Starlette:
+               port: int | None = None, token: str | None = None, allow_hosts: Sequence[str] = ()) -> Starlette:
     """The app. ``models_dir``: directory of ``.mlpk`` files for the draw page; ``max_upload``: largest model
     upload in bytes; ``upload_dir``: where uploads are kept (default: a new temporary directory); ``runs_dir``:
     the runs root, where the dashboard keeps its runs and whose runs it lists from the start (created on the
     first run; default None: runs are kept in memory only). ``host`` and ``port``: the address the server is
-    bound to, which the Host (and Origin) of every request must name (port None: any port); ``token``: the
+    bound to, which the Host (and Origin) of every request must name (port None: any port); ``allow_hosts``:
+    more names it answers to (``NAME`` or ``NAME:PORT``, as ``mlpkit serve --allow-host``); ``token``: the
     access token every request must carry (None: none), see :mod:`._guard`."""
     if models_dir is not None and not Path(models_dir).is_dir():
         raise ValueError(f"--models {models_dir} is not a directory")
@@ -346,6 +347,7 @@ def create_app(*, models_dir: str | Path | None = None, max_upload: int = MAX_UP
         raise ValueError(f"--runs {runs_dir} is a file; give a directory")
     if isinstance(max_upload, bool) or not isinstance(max_upload, int) or max_upload < 1:
         raise ValueError(f"the upload limit must be a positive number of bytes, got {max_upload!r}")
+    hosts = allowed_hosts(host, allow_hosts)
     routes = [Route(path, _page(name)) for path, name in PAGES.items()]
     routes += [
         Route("/api/health", health),
@@ -376,7 +378,7 @@ def create_app(*, models_dir: str | Path | None = None, max_upload: int = MAX_UP
         if own_uploads:
             shutil.rmtree(uploads, ignore_errors=True)
 
-    guard = Middleware(Guard, hosts=allowed_hosts(host), port=port, token=token)
+    guard = Middleware(Guard, hosts=hosts, port=port, token=token)
     app = Starlette(routes=routes, exception_handlers={BadRequest: _bad_request, HTTPException: _http_error},
                     lifespan=lifespan, middleware=[guard])
     app.state.models = ModelRegistry(None if models_dir is None else Path(models_dir), uploads)
