@@ -396,6 +396,24 @@ def test_sigterm_stops_a_search_at_once_and_its_resume_repeats_no_finished_trial
         {k: v for k, v in before.items() if v[0] == "completed"}
 
 
+def test_ctrl_c_while_workers_start_is_held_then_stops_the_search():
+    """Seen on a loaded machine: the Ctrl-C landed while the search was starting a worker, when this process
+    ignored Ctrl-C, and the search ran on. Now it is held for those milliseconds and raised after them, and a
+    process started meanwhile begins with Ctrl-C blocked (its initializer ignores it)."""
+    from mlpkit.tuning.backends import _spawning
+
+    probe = "import signal; print(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))"
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with _spawning():
+            os.kill(os.getpid(), signal.SIGINT)
+            started = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+            reached = True
+    assert reached and started.stdout.strip() == "True"
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
 def test_ctrl_c_in_a_terminal_stops_the_search_and_its_workers_quietly(tmp_path):
     process, _, storage = _tune(tmp_path, group=True)  # the workers share the group: they get SIGINT too
     line = _terminate(process, _workers_busy(process, storage), ctrl_c=True)  # no worker prints a traceback

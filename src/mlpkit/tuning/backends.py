@@ -37,6 +37,10 @@ from .trial import pin_blas_threads
 __all__ = ["BACKENDS", "Backend", "ProcessBackend", "RayBackend", "SerialBackend", "make_backend"]
 
 BACKENDS = ("process", "serial", "ray")
+#: the signals that stop a search (SIGTERM does not exist on every platform)
+STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s is not None)
+#: whether this platform can block a signal for a thread (and so for the processes it starts)
+_CAN_BLOCK = hasattr(signal, "pthread_sigmask")
 _SINGLE_THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 #: seconds between a pool worker's checks that the process that started it is still its parent (the
 #: fallback where the kernel does not kill orphans for us): how long a worker can outlive a killed search
@@ -93,22 +97,28 @@ def _spawning() -> Iterator[None]:
     """Around the start of workers (the pool starts them at submission).
 
     What they inherit: single-threaded BLAS in the environment (so that it holds before they import NumPy),
-    and Ctrl-C ignored (so that one pressed while they import prints no traceback from each of them; an
-    ignored signal stays ignored across ``exec``, a handler does not). This process ignores Ctrl-C for those
-    few milliseconds too, and holds a SIGTERM that its own handler would turn into an exception (as ``mlpkit
-    tune`` does), raising it again afterwards: stopped half-way, a worker would start outside the pool's
-    table, where nothing stops it. Everything is restored afterwards.
+    and Ctrl-C blocked (so that one pressed while they import prints no traceback from each of them: a
+    blocked signal stays blocked across ``exec``, a handler does not; :func:`_start_worker` then ignores it
+    and unblocks it). This process holds Ctrl-C and SIGTERM meanwhile, when its handlers would turn them into
+    exceptions (as ``mlpkit tune``'s do), and raises them again afterwards: stopped half-way, a worker would
+    start outside the pool's table, where nothing stops it. Held, not ignored: a Ctrl-C in these
+    milliseconds still stops the search. Where signals cannot be blocked (Windows), Ctrl-C is ignored
+    instead for that moment. Everything is restored afterwards.
     """
     saved = {name: os.environ.get(name) for name in _SINGLE_THREAD_ENV}
     os.environ.update(dict.fromkeys(_SINGLE_THREAD_ENV, "1"))
     previous: dict[int, Any] = {}
     held: list[int] = []
+    blocked = False
     if threading.current_thread() is threading.main_thread():
-        if signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
-            previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        sigterm = getattr(signal, "SIGTERM", None)
-        if sigterm is not None and callable(signal.getsignal(sigterm)):  # a Python handler, not SIG_DFL/SIG_IGN
-            previous[sigterm] = signal.signal(sigterm, lambda number, frame: held.append(number))
+        if _CAN_BLOCK:  # held in this process, blocked in the workers (their initializer ignores it)
+            blocked = signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        for number in STOP_SIGNALS:
+            if callable(signal.getsignal(number)):  # a Python handler, not SIG_DFL/SIG_IGN
+                previous[number] = signal.signal(number, lambda signum, frame: held.append(signum))
+        if not blocked and signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
+            previous.setdefault(signal.SIGINT, signal.getsignal(signal.SIGINT))
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
     finally:
@@ -117,9 +127,11 @@ def _spawning() -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        if blocked:  # a Ctrl-C that came meanwhile is delivered now, to the holding handler
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         for number, handler in previous.items():
             signal.signal(number, handler)
-        for number in held:
+        for number in held[:1]:
             signal.raise_signal(number)
 
 
@@ -193,9 +205,12 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
 
 
 def _start_worker(parent: int) -> None:
-    """The initializer of the pool's workers: ignore Ctrl-C (inherited already when the pool was started from
-    the main thread), die with ``parent`` (the module docstring), single-threaded BLAS."""
+    """The initializer of the pool's workers: ignore Ctrl-C (blocked since the worker started, when the pool
+    was started from the main thread; a Ctrl-C pending meanwhile is discarded), die with ``parent`` (the
+    module docstring), single-threaded BLAS."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if _CAN_BLOCK:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _die_with_parent(parent)
     pin_blas_threads()
 
