@@ -403,15 +403,19 @@ def test_ctrl_c_while_workers_start_is_held_then_stops_the_search():
     from mlpkit.tuning.backends import _spawning
 
     probe = "import signal; print(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))"
-    handler = signal.getsignal(signal.SIGINT)
-    with pytest.raises(KeyboardInterrupt):
-        with _spawning():
-            os.kill(os.getpid(), signal.SIGINT)
-            started = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-            reached = True
-    assert reached and started.stdout.strip() == "True"
-    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
-    assert signal.getsignal(signal.SIGINT) is handler
+    # Python's handler, as in a terminal (a shell's background job, where the tests may run, ignores SIGINT)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with _spawning():
+                os.kill(os.getpid(), signal.SIGINT)
+                started = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+                reached = True
+        assert reached and started.stdout.strip() == "True"
+        assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_ctrl_c_in_a_terminal_stops_the_search_and_its_workers_quietly(tmp_path):
