@@ -190,6 +190,30 @@ def test_a_stop_that_c_code_swallowed_is_raised_before_the_command_goes_on(tmp_p
     assert not (tmp_path / "run").exists()
 
 
+def test_a_stop_python_reports_as_ignored_prints_nothing_and_is_raised_again(monkeypatch):
+    """Seen on CI: Ctrl-C landed in a weakref callback of the import system, where Python can only print
+    "Exception ignored in ..." with a traceback and go on. The stop prints nothing there; it is raised again."""
+    from mlpkit.cli import _signals
+
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    _signals.install()
+
+    class Dropped:
+        def __init__(self, error: Callable[[], None]) -> None:
+            self.error = error
+
+        def __del__(self) -> None:
+            self.error()
+
+    Dropped(lambda: _signals._raise_stop(signal.SIGINT, None))  # collected at once: its error is unraisable
+    assert reported == []
+    with pytest.raises(KeyboardInterrupt):
+        _signals.raise_lost()
+    Dropped(lambda: 1 / 0)  # anything else still reaches the hook
+    assert [type(r.exc_value) for r in reported] == [ZeroDivisionError]
+
+
 def test_a_stop_swallowed_during_training_ends_it_after_the_mini_batch():
     from mlpkit.cli import _signals
     from mlpkit.cli._train import LostStops

@@ -9,8 +9,10 @@ handles SIGTERM too. The exit status says which signal came, as the shell report
 
 A stop is also remembered when it arrives: C code may swallow the exception raised in its place (seen with
 SIGTERM arriving while a Cython extension of SciPy was being imported: the import went on and so did the
-run). :func:`raise_lost` raises such a lost stop again; the command calls it where it goes on to new work
-(after its imports, before training, after every mini-batch and every finished trial).
+run), or Python may (raised in a weakref callback or ``__del__``, it is "ignored" with a traceback on
+stderr, which :func:`install` silences for stops only). :func:`raise_lost` raises such a lost stop again;
+the command calls it where it goes on to new work (after its imports, before training, after every
+mini-batch and every finished trial).
 
 Standard library only: :func:`mlpkit.cli.main` installs the handlers before it imports the rest of the
 command.
@@ -20,9 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import Any
 
 __all__ = ["INTERRUPTED", "TERMINATED", "Terminated", "deferred", "install", "raise_lost", "stop_status",
            "stop_word"]
@@ -50,13 +54,29 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 def install() -> None:
     """Make SIGTERM raise :class:`Terminated` and SIGINT KeyboardInterrupt in the main thread, both remembered for
     :func:`raise_lost`. A signal that is ignored (as ``nohup``-like launchers and shells' background jobs arrange)
-    or already has a handler of its own is left as it is, as Python keeps an ignored SIGINT."""
+    or already has a handler of its own is left as it is, as Python keeps an ignored SIGINT. A stop that Python
+    can only report as "ignored" (raised in a weakref callback or ``__del__``) prints nothing:
+    :func:`raise_lost` raises it."""
     if threading.current_thread() is not threading.main_thread():
         return
+    if not isinstance(sys.unraisablehook, _QuietStops):
+        sys.unraisablehook = _QuietStops(sys.unraisablehook)
     for number, default in ((getattr(signal, "SIGINT", None), signal.default_int_handler),
                             (getattr(signal, "SIGTERM", None), signal.SIG_DFL)):
         if number is not None and signal.getsignal(number) == default:
             signal.signal(number, _raise_stop)
+
+
+class _QuietStops:
+    """A ``sys.unraisablehook`` that says nothing of a stop (the handler remembered it) and passes anything
+    else to the hook it replaced."""
+
+    def __init__(self, previous: Callable[[Any], object]) -> None:
+        self.previous = previous
+
+    def __call__(self, unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            self.previous(unraisable)
 
 
 def raise_lost() -> None:
